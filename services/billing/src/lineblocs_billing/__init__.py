@@ -1,0 +1,1 @@
+"""The billing service of lineblocs-jobs."""

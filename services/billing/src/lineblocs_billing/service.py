@@ -1,0 +1,11 @@
+"""How the shared CLI finds the billing service (entry point `lineblocs_jobs.services`)."""
+
+from lineblocs_shared.contracts import Queues
+from lineblocs_shared.services import ServiceSpec
+
+SERVICE = ServiceSpec(
+    name="billing",
+    summary="invoicing and charging of subscriptions, dunning, failed-payment events",
+    worker_module="lineblocs_billing.worker",
+    queues=(Queues.BILLING,),
+)

@@ -1,0 +1,1 @@
+"""The maintenance service of lineblocs-jobs."""

@@ -1,0 +1,13 @@
+"""How the shared CLI finds the maintenance service (entry point `lineblocs_jobs.services`)."""
+
+from lineblocs_shared.contracts import Queues
+from lineblocs_shared.services import ServiceSpec
+from lineblocs_maintenance.demo import demo_step
+
+SERVICE = ServiceSpec(
+    name="maintenance",
+    summary="housekeeping: log retention, unset-password users, recording relocation",
+    worker_module="lineblocs_maintenance.worker",
+    queues=(Queues.MAINTENANCE,),
+    demo=demo_step,
+)

@@ -1,0 +1,8 @@
+"""Target module of `dramatiq` and `periodiq` for the notifications service.
+
+Order matters: the broker is installed before any actor module is imported.
+"""
+
+from lineblocs_shared.runtime import bootstrap_process
+
+settings, broker = bootstrap_process()

@@ -1,0 +1,87 @@
+"""Engines for the Lineblocs database.
+
+MySQL/MariaDB sessions keep the server's STRICT_TRANS_TABLES (an INSERT that forgets a NOT NULL
+column must fail, not write '' or 0 as Laravel's non-strict sessions do) and drop only
+NO_ZERO_DATE / NO_ZERO_IN_DATE, which Lineblocs' '0000-00-00 00:00:00' defaults need.
+Every session runs in UTC, the zone Lineblocs writes its timestamps in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from lineblocs_shared.errors import DatabaseUnavailable
+
+ZERO_DATE_MODES = frozenset({"NO_ZERO_DATE", "NO_ZERO_IN_DATE"})
+REQUIRED_MODE = "STRICT_TRANS_TABLES"
+
+
+def lineblocs_sql_mode(server_mode: str) -> str:
+    """The session sql_mode: the server's, strict, without the zero-date bans."""
+    modes = [m for m in server_mode.split(",") if m and m not in ZERO_DATE_MODES]
+    if REQUIRED_MODE not in modes:
+        modes.append(REQUIRED_MODE)
+    return ",".join(modes)
+
+
+def _configure_mysql_session(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT @@SESSION.sql_mode")
+        (server_mode,) = cursor.fetchone()
+        cursor.execute(
+            "SET SESSION sql_mode = %s, time_zone = '+00:00'", (lineblocs_sql_mode(server_mode),)
+        )
+    finally:
+        cursor.close()
+
+
+def _configure_sqlite_session(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA busy_timeout = 10000")
+    finally:
+        cursor.close()
+
+
+def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
+    """One engine per process; MySQL gets strict UTC sessions, SQLite gets WAL and FKs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+        event.listen(engine, "connect", _configure_sqlite_session)
+        return engine
+    if "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    engine = create_engine(
+        parsed,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        # READ COMMITTED avoids gap locks between concurrent billing workers.
+        isolation_level="READ COMMITTED",
+        connect_args={"connect_timeout": 5, "read_timeout": 60, "write_timeout": 60},
+    )
+    event.listen(engine, "connect", _configure_mysql_session)
+    return engine
+
+
+def ping(engine: Engine) -> None:
+    """Prove the database answers; raise `DatabaseUnavailable` with one clear line if not."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (OperationalError, DBAPIError) as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
+        raise DatabaseUnavailable(f"database unreachable at {where}: {reason}") from None

@@ -1,0 +1,9 @@
+"""SQLModel models: Lineblocs' tables (`LineblocsTable`) and our own (`JobsTable`).
+
+Importing this package registers every model, so both metadata objects are complete.
+"""
+
+from lineblocs_shared.models import billing, jobs, logs, tenants, usage
+from lineblocs_shared.models.base import JobsTable, LineblocsTable
+
+__all__ = ["JobsTable", "LineblocsTable", "billing", "jobs", "logs", "tenants", "usage"]

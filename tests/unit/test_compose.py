@@ -1,0 +1,192 @@
+"""docker-compose.yml and the service Dockerfiles.
+
+Compose itself renders the file where it is installed (`docker compose` or the older
+`docker-compose`); the invariants the deployment relies on are checked as text everywhere, since
+neither Docker nor PyYAML is a dependency of the project.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+SERVICES = ("billing", "maintenance", "notifications")
+REQUIRED_SECRETS = {
+    "MYSQL_ROOT_PASSWORD": "test-root-pw",
+    "MYSQL_PASSWORD": "test-db-pw",
+    "RABBITMQ_DEFAULT_PASS": "test-mq-pw",
+}
+# migrate + a worker and a scheduler per service
+SERVICES_WITH_APP_ENV = 1 + 2 * len(SERVICES)
+
+
+def _compose_command() -> list[str] | None:
+    docker = shutil.which("docker")
+    if docker is not None:
+        probe = subprocess.run(
+            [docker, "compose", "version"], capture_output=True, text=True, timeout=60, check=False
+        )
+        if probe.returncode == 0:
+            return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    return [legacy] if legacy is not None else None
+
+
+@pytest.fixture(scope="module")
+def compose() -> list[str]:
+    command = _compose_command()
+    if command is None:
+        pytest.skip(
+            "neither `docker compose` nor `docker-compose` is installed "
+            "(apt-get install docker-compose)"
+        )
+    return command
+
+
+def _clean_env() -> dict[str, str]:
+    """This process's environment without anything the compose file reads.
+
+    A developer's exported secrets or COMPOSE_* settings must not decide what the tests see.
+    """
+    referenced = set(re.findall(r"\$\{(\w+)", COMPOSE_FILE.read_text()))
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name not in referenced and not name.startswith("COMPOSE_")
+    }
+
+
+def _render(
+    compose: list[str], env: dict[str, str], tmp_path: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    # An empty env file, so that a developer's .env next to the compose file is not read.
+    empty_env_file = tmp_path / "empty.env"
+    empty_env_file.write_text("")
+    return subprocess.run(
+        [*compose, "--env-file", str(empty_env_file), "-f", str(COMPOSE_FILE), "config", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_compose_file_renders_with_the_required_secrets(compose: list[str], tmp_path: Path) -> None:
+    result = _render(compose, _clean_env() | REQUIRED_SECRETS, tmp_path, "-q")
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_app_container_gets_urls_built_from_the_secrets(
+    compose: list[str], tmp_path: Path
+) -> None:
+    result = _render(compose, _clean_env() | REQUIRED_SECRETS, tmp_path)
+    assert result.returncode == 0, result.stderr
+    rendered = result.stdout
+    database_url = "mysql+pymysql://lineblocs:test-db-pw@mysql:3306/lineblocs"
+    queue_url = "amqp://lineblocs:test-mq-pw@rabbitmq:5672/lineblocs"
+    assert rendered.count(database_url) == SERVICES_WITH_APP_ENV
+    assert rendered.count(queue_url) == SERVICES_WITH_APP_ENV
+    assert rendered.count("ENVIRONMENT: production") == SERVICES_WITH_APP_ENV
+
+
+@pytest.mark.parametrize("missing", sorted(REQUIRED_SECRETS))
+def test_compose_file_refuses_to_render_without_a_secret(
+    compose: list[str], tmp_path: Path, missing: str
+) -> None:
+    env = _clean_env() | {k: v for k, v in REQUIRED_SECRETS.items() if k != missing}
+    result = _render(compose, env, tmp_path, "-q")
+    assert result.returncode != 0
+    assert missing in result.stdout + result.stderr
+
+
+def _compose_services(text: str) -> dict[str, str]:
+    """The text of each service under the top-level `services:` key, by name."""
+    section = re.search(r"^services:\n(.*?)(?=^\S|\Z)", text, re.MULTILINE | re.DOTALL)
+    assert section is not None, "docker-compose.yml has no top-level services:"
+    parts = re.split(r"^  ([\w-]+):[ \t]*\n", section.group(1), flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_compose_file_uses_the_compose_spec_and_writes_the_app_env_once() -> None:
+    text = COMPOSE_FILE.read_text()
+    assert not re.search(r"^version:", text, re.MULTILINE)
+    assert text.count("DATABASE_URL:") == 1
+    assert text.count("QUEUE_URL:") == 1
+    assert text.count("service_completed_successfully") == 1
+
+
+def test_compose_file_has_infrastructure_and_a_one_shot_migration() -> None:
+    services = _compose_services(COMPOSE_FILE.read_text())
+    assert "rabbitmq:3.13-management" in services["rabbitmq"]
+    assert "rabbitmq-diagnostics" in services["rabbitmq"]
+    assert "mysql:8.0" in services["mysql"]
+    assert "mysqladmin ping" in services["mysql"]
+    assert "lineblocs_reference.sql:/docker-entrypoint-initdb.d/" in services["mysql"]
+    migrate = services["migrate"]
+    assert '["lineblocs-jobs", "db", "upgrade"]' in migrate
+    assert 'restart: "no"' in migrate
+    assert "condition: service_healthy" in migrate
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_compose_file_runs_a_worker_and_a_scheduler_per_service(service: str) -> None:
+    services = _compose_services(COMPOSE_FILE.read_text())
+    worker = services[f"{service}-worker"]
+    scheduler = services[f"{service}-scheduler"]
+    for block in (worker, scheduler):
+        assert f"dockerfile: services/{service}/Dockerfile" in block
+        assert "context: ." in block
+    assert "<<: *lineblocs-worker" in worker
+    assert f'["lineblocs-jobs", "worker", "{service}"]' in worker
+    assert f'["CMD", "lineblocs-jobs", "health", "--service", "{service}"]' in worker
+    assert "<<: *lineblocs-service" in scheduler
+    assert f'["lineblocs-jobs", "scheduler", "{service}"]' in scheduler
+
+
+def test_compose_file_runs_nothing_else() -> None:
+    expected = {"rabbitmq", "mysql", "migrate"} | {
+        f"{service}-{role}" for service in SERVICES for role in ("worker", "scheduler")
+    }
+    assert set(_compose_services(COMPOSE_FILE.read_text())) == expected
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_has_a_dockerfile_for_its_package(service: str) -> None:
+    dockerfile = REPO_ROOT / "services" / service / "Dockerfile"
+    assert dockerfile.is_file()
+    text = dockerfile.read_text()
+    package = f"lineblocs-jobs-{service}"
+    assert "FROM python:3.11-slim" in text
+    assert f"uv sync --frozen --no-dev --no-install-workspace --package {package}" in text
+    assert f"uv sync --frozen --no-dev --package {package}" in text
+    assert re.search(r"^USER (?!root\b)\w+", text, re.MULTILINE)
+    assert f'CMD ["lineblocs-jobs", "worker", "{service}"]' in text
+
+
+def test_service_dockerfiles_differ_only_in_the_service_name() -> None:
+    def normalised(service: str) -> list[str]:
+        text = (REPO_ROOT / "services" / service / "Dockerfile").read_text()
+        # Every Dockerfile copies every member's pyproject.toml: those lines name all services.
+        return [
+            line.replace(service, "<service>")
+            for line in text.splitlines()
+            if not re.fullmatch(r"COPY services/\w+/pyproject\.toml services/\w+/", line)
+        ]
+
+    first, *others = SERVICES
+    for other in others:
+        assert normalised(other) == normalised(first)
+
+
+def test_dockerignore_keeps_local_state_out_of_the_images() -> None:
+    entries = set((REPO_ROOT / ".dockerignore").read_text().splitlines())
+    assert {".git", ".venv", ".env", "tests", "benchmarks", "docs"} <= entries

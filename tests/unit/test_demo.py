@@ -1,0 +1,56 @@
+"""The embedded demo: what `make demo` runs, on SQLite with the in-process broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from lineblocs_shared.clock import FixedClock
+from lineblocs_shared.demo.runner import prepare, run_services
+from lineblocs_shared.models.jobs import JobRun
+from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
+from lineblocs_shared.services import installed_services
+from lineblocs_shared.uow import UnitOfWork
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
+
+
+def test_demo_runs_the_maintenance_actor_through_the_broker(tmp_path: Path) -> None:
+    ctx = prepare(tmp_path / "demo.sqlite3", clock=FixedClock(NOW))
+    cutoff = NOW - timedelta(days=7)
+    with UnitOfWork(ctx.engine) as uow:
+        old_logs = uow.session.execute(
+            select(func.count()).select_from(DebuggerLog).where(DebuggerLog.created_at < cutoff)
+        ).scalar_one()
+        total_logs = uow.session.execute(select(func.count()).select_from(DebuggerLog)).scalar_one()
+    assert 0 < old_logs < total_logs  # the seed has logs on both sides of the cutoff
+
+    ran = run_services(ctx, list(installed_services().values()))
+
+    assert "maintenance" in ran
+    with UnitOfWork(ctx.engine) as uow:
+        remaining = uow.session.execute(select(DebuggerLog.created_at)).scalars().all()
+        traces = uow.session.execute(select(ErrorUserTrace.created_at)).scalars().all()
+        runs = uow.session.execute(select(JobRun)).scalars().all()
+    assert len(remaining) == total_logs - old_logs
+    assert all(created >= cutoff for created in [*remaining, *traces])
+    assert [run.state for run in runs] == ["succeeded"]
+    assert runs[0].message_id is not None  # it went through the broker, not a direct call
+
+
+def test_make_demo_command_needs_no_environment(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [CLI, "demo", "--database", str(tmp_path / "d.sqlite3"), "--now", "2026-11-23T12:00:00"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Seeded Lineblocs data" in result.stdout
+    assert "succeeded" in result.stdout
+    assert "services run: maintenance" in result.stdout
