@@ -1,4 +1,4 @@
-"""Realistic Lineblocs rows for tests: a user, a workspace, a plan, a subscription, a card.
+"""Realistic Lineblocs rows for tests: user, workspace, plan, subscription, card, call.
 
 Every factory takes the open `UnitOfWork` first and keyword-only overrides after it, adds the
 row through the repository (which flushes, so ids are set) and never commits: the test decides.
@@ -21,6 +21,7 @@ from lineblocs_shared.models.billing import (
     Subscription,
 )
 from lineblocs_shared.models.tenants import User, Workspace
+from lineblocs_shared.models.usage import Call
 from lineblocs_shared.repositories.billing import PricedPlan
 from lineblocs_shared.uow import UnitOfWork
 
@@ -145,3 +146,27 @@ def make_billing_chain(uow: UnitOfWork, *, monthly_cost_cents: int = 2499) -> Bi
     plan = make_plan(uow, monthly_cost_cents=monthly_cost_cents)
     subscription = make_subscription(uow, workspace=workspace, plan=plan)
     return BillingChain(user=user, workspace=workspace, plan=plan, subscription=subscription)
+
+
+def make_call(uow: UnitOfWork, *, workspace: Workspace, **overrides: Any) -> Call:
+    """A two-minute outbound call that ended a minute ago, made by the workspace's creator."""
+    ended = whole_seconds() - timedelta(minutes=1)
+    values: dict[str, Any] = {
+        "created_at": ended,
+        "updated_at": ended,
+        "api_id": f"call-{unique_suffix()}",
+        "from_": "+15145550100",
+        "to": "+14165550199",
+        "status": "ENDED",
+        "direction": "outbound",
+        "duration": 120,
+        "user_id": workspace.creator_id,
+        "workspace_id": workspace.id,
+        "started_at": ended - timedelta(seconds=120),
+        "ended_at": ended,
+    }
+    values.update(overrides)
+    call = Call(**values)
+    uow.session.add(call)
+    uow.session.flush()
+    return call

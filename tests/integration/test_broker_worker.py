@@ -51,8 +51,12 @@ def prepared_db(lineblocs_engine: Engine) -> Engine:
         for n, age_days in enumerate((30, 10, 8, 6, 1)):
             uow.session.add(
                 DebuggerLog(
-                    from_="+15550001", to="+15550002", title="step", report="{}",
-                    workspace_id=workspace.id, api_id=f"log-{n}",
+                    from_="+15550001",
+                    to="+15550002",
+                    title="step",
+                    report="{}",
+                    workspace_id=workspace.id,
+                    api_id=f"log-{n}",
                     created_at=now - timedelta(days=age_days),
                 )
             )
@@ -79,7 +83,9 @@ def start_worker(worker_env: dict[str, str]) -> Iterator[object]:
     def start(service: str) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
             [CLI, "worker", service, "--processes", "1"],
-            env=worker_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=worker_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         started.append(proc)
         return proc
@@ -108,7 +114,9 @@ def test_broker_factory_publishes_with_confirms(amqp_url: str) -> None:
 def test_maintenance_worker_consumes_the_contract_message(
     prepared_db: Engine, amqp_url: str, worker_env: dict[str, str], start_worker: object
 ) -> None:
-    broker = build_broker(load_settings(queue_url=amqp_url, database_url=worker_env["DATABASE_URL"]))
+    broker = build_broker(
+        load_settings(queue_url=amqp_url, database_url=worker_env["DATABASE_URL"])
+    )
     try:
         sent = PURGE_LOGS.send(broker, PurgeLogs(retention_days=7))
     finally:

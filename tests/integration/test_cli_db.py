@@ -32,7 +32,13 @@ def test_setup_creates_the_reference_schema_and_our_tables(empty_mysql_url: str)
     assert "created 37 Lineblocs tables" in result.stdout
     engine = make_engine(empty_mysql_url)
     tables = set(inspect(engine).get_table_names())
-    assert {"users", "subscriptions", "users_invoices", "lbj_job_runs", "lbj_alembic_version"} <= tables
+    assert {
+        "users",
+        "subscriptions",
+        "users_invoices",
+        "lbj_job_runs",
+        "lbj_alembic_version",
+    } <= tables
     assert migrate.current_revision(engine) == migrate.head_revision()
     engine.dispose()
 

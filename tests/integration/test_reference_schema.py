@@ -6,6 +6,9 @@ import csv
 from collections.abc import Iterable
 
 import pytest
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
+
 from lineblocs_shared.db.reference import (
     REFERENCE_SQL_PATH,
     apply_legacy_variant,
@@ -13,8 +16,6 @@ from lineblocs_shared.db.reference import (
     existing_lineblocs_tables,
 )
 from lineblocs_shared.errors import SchemaError
-from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import OperationalError
 
 pytestmark = pytest.mark.integration
 

@@ -47,8 +47,15 @@ def test_the_three_services_are_discovered() -> None:
 def test_worker_command_line_consumes_only_the_service_queues() -> None:
     argv = dramatiq_argv(get_service("maintenance"), processes=2, threads=8)
     assert argv[1:] == [
-        "-m", "dramatiq", "lineblocs_maintenance.worker", "--queues", "maintenance",
-        "--processes", "2", "--threads", "8",
+        "-m",
+        "dramatiq",
+        "lineblocs_maintenance.worker",
+        "--queues",
+        "maintenance",
+        "--processes",
+        "2",
+        "--threads",
+        "8",
     ]
     assert periodiq_argv(get_service("billing"))[1:] == ["lineblocs_billing.worker"]
 

@@ -12,7 +12,8 @@ def test_a_contract_message_targets_its_service_queue_and_actor() -> None:
     message = PURGE_LOGS.message(PurgeLogs(retention_days=30))
     assert message.queue_name == Queues.MAINTENANCE == "maintenance"
     assert message.actor_name == "purge_logs"
-    assert message.args == () and message.kwargs == {"retention_days": 30}
+    assert message.args == ()
+    assert message.kwargs == {"retention_days": 30}
 
 
 def test_parse_round_trips_the_payload() -> None:

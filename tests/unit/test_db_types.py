@@ -58,9 +58,9 @@ def test_utc_datetime_reads_aware_utc_and_zero_dates_as_none() -> None:
     read = UTCDateTime().process_result_value(datetime(2026, 3, 1, 12, 0), DIALECT)
     assert read == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     assert UTCDateTime().process_result_value("0000-00-00 00:00:00", DIALECT) is None
-    assert UTCDateTime().process_result_value(
-        "2026-03-01 12:00:00", DIALECT
-    ) == datetime(2026, 3, 1, 12, tzinfo=UTC)
+    assert UTCDateTime().process_result_value("2026-03-01 12:00:00", DIALECT) == datetime(
+        2026, 3, 1, 12, tzinfo=UTC
+    )
 
 
 def test_sql_mode_keeps_strictness_and_drops_zero_date_bans() -> None:
@@ -69,10 +69,14 @@ def test_sql_mode_keeps_strictness_and_drops_zero_date_bans() -> None:
         "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
     )
     mode = lineblocs_sql_mode(mysql8).split(",")
-    assert "STRICT_TRANS_TABLES" in mode and "ONLY_FULL_GROUP_BY" in mode
-    assert "NO_ZERO_DATE" not in mode and "NO_ZERO_IN_DATE" not in mode
+    assert "STRICT_TRANS_TABLES" in mode
+    assert "ONLY_FULL_GROUP_BY" in mode
+    assert "NO_ZERO_DATE" not in mode
+    assert "NO_ZERO_IN_DATE" not in mode
 
 
 def test_sql_mode_adds_strictness_to_a_lax_server() -> None:
     assert lineblocs_sql_mode("") == "STRICT_TRANS_TABLES"
-    assert lineblocs_sql_mode("NO_ENGINE_SUBSTITUTION") == "NO_ENGINE_SUBSTITUTION,STRICT_TRANS_TABLES"
+    assert (
+        lineblocs_sql_mode("NO_ENGINE_SUBSTITUTION") == "NO_ENGINE_SUBSTITUTION,STRICT_TRANS_TABLES"
+    )

@@ -48,7 +48,12 @@ def test_make_demo_command_needs_no_environment(tmp_path: Path) -> None:
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
     result = subprocess.run(
         [CLI, "demo", "--database", str(tmp_path / "d.sqlite3"), "--now", "2026-11-23T12:00:00"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "Seeded Lineblocs data" in result.stdout

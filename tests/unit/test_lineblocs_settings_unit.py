@@ -13,13 +13,14 @@ from sqlmodel import Session
 from lineblocs_shared.errors import ConfigError
 from lineblocs_shared.lineblocs_settings import (
     BraintreeCredentials,
+    BraintreeEnvironment,
     LineblocsSettings,
     PaymentGateway,
     SmtpEncryption,
     SmtpSettings,
     StripeMode,
 )
-from lineblocs_shared.lineblocs_settings_source import Found, RawValue
+from lineblocs_shared.lineblocs_settings_source import CUSTOMIZATIONS, Found, RawValue
 from lineblocs_shared.lineblocs_settings_values import (
     to_bool,
     to_choice,
@@ -45,8 +46,10 @@ def found(raw: RawValue, key: str = "some_key") -> Found:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(True, True), (False, False), (1, True), (0, False), ("1", True), ("0", False)]
-    + [("true", True), ("FALSE", False), (" yes ", True), ("off", False)],
+    [
+        *[(True, True), (False, False), (1, True), (0, False), ("1", True), ("0", False)],
+        *[("true", True), ("FALSE", False), (" yes ", True), ("off", False)],
+    ],
 )
 def test_to_bool_accepts_lossless_forms(raw: RawValue, expected: bool) -> None:
     assert to_bool(found(raw)) is expected
@@ -85,15 +88,23 @@ def test_to_str_errors_never_show_the_value() -> None:
 def test_to_choice_is_case_insensitive_and_lists_the_choices() -> None:
     assert to_choice(found("Braintree"), PaymentGateway) is PaymentGateway.BRAINTREE
     assert to_choice(found("TEST"), StripeMode) is StripeMode.TEST
-    with pytest.raises(ConfigError, match=r"payment_gateway = 'paypal' is not one of 'stripe'"):
+    with pytest.raises(ConfigError, match=r"'payment_gateway' = 'paypal' is not one of 'stripe'"):
         to_choice(found("paypal", "payment_gateway"), PaymentGateway)
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("tls", SmtpEncryption.TLS), ("SSL", SmtpEncryption.SSL), ("disabled", SmtpEncryption.NONE)]
-    + [("1", SmtpEncryption.TLS), ("0", SmtpEncryption.NONE), (True, SmtpEncryption.TLS)]
-    + [(False, SmtpEncryption.NONE), (1, SmtpEncryption.TLS), (0, SmtpEncryption.NONE)],
+    [
+        ("tls", SmtpEncryption.TLS),
+        ("SSL", SmtpEncryption.SSL),
+        ("disabled", SmtpEncryption.NONE),
+        ("1", SmtpEncryption.TLS),  # the setup wizard's "TLS on"
+        ("0", SmtpEncryption.NONE),
+        (True, SmtpEncryption.TLS),  # the legacy TINYINT(1)
+        (False, SmtpEncryption.NONE),
+        (1, SmtpEncryption.TLS),
+        (0, SmtpEncryption.NONE),
+    ],
 )
 def test_smtp_encryption_from_every_form_lineblocs_wrote(
     raw: RawValue, expected: SmtpEncryption
@@ -127,14 +138,14 @@ def test_kv_rows_are_built_in_the_slot_of_the_value_type() -> None:
 
 
 def test_key_is_back_quoted_for_mysql() -> None:
-    query = select(CustomizationsKVStore.__table__.c.key)  # type: ignore[attr-defined]
+    query = select(CUSTOMIZATIONS.kv.c.key)
     assert "`key`" in str(query.compile(dialect=mysql.dialect()))
 
 
 def test_secrets_are_not_in_model_or_dataclass_reprs() -> None:
     kv = ApiCredentialsKVStore.of("stripe_private_key", "sk_live_secret")
     legacy = LegacyApiCredentials(stripe_private_key="sk_live_secret", smtp_password="pw-secret")
-    braintree = BraintreeCredentials("m", "p", "bt-secret", environment="sandbox")  # type: ignore[arg-type]
+    braintree = BraintreeCredentials("m", "p", "bt-secret", BraintreeEnvironment.SANDBOX)
     smtp = SmtpSettings("h", 587, "u", "pw-secret", SmtpEncryption.TLS)
 
     for shown in (repr(kv), repr(legacy), repr(braintree), repr(smtp), str(smtp)):
@@ -144,18 +155,18 @@ def test_secrets_are_not_in_model_or_dataclass_reprs() -> None:
 # --- the reader over SQLite (the integration tests run it on MariaDB) ----------------------
 
 
+SETTINGS_TABLES = (
+    "customizations_kv_store",
+    "api_credentials_kv_store",
+    "customizations",
+    "api_credentials",
+)
+
+
 @pytest.fixture
 def sqlite_engine() -> Iterator[Engine]:
     engine = create_engine("sqlite://", poolclass=StaticPool)
-    tables = [
-        model.__table__  # type: ignore[attr-defined]
-        for model in (
-            CustomizationsKVStore,
-            ApiCredentialsKVStore,
-            LegacyCustomizations,
-            LegacyApiCredentials,
-        )
-    ]
+    tables = [LineblocsTable.metadata.tables[name] for name in SETTINGS_TABLES]
     LineblocsTable.metadata.create_all(engine, tables=tables)
     yield engine
     engine.dispose()

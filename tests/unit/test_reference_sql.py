@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from lineblocs_shared.db import make_engine
 from lineblocs_shared.db.reference import (
     LINEBLOCS_TABLES,

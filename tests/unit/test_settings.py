@@ -25,7 +25,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_defaults_are_the_embedded_mode() -> None:
     settings = load_settings()
-    assert settings.uses_embedded_database and settings.uses_embedded_broker
+    assert settings.uses_embedded_database
+    assert settings.uses_embedded_broker
     assert settings.environment == "development"
 
 
@@ -34,7 +35,8 @@ def test_environment_variables_override(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("QUEUE_URL", AMQP)
     monkeypatch.setenv("LOG_LEVEL", "debug")
     settings = load_settings()
-    assert settings.database_url == MYSQL and settings.queue_url == AMQP
+    assert settings.database_url == MYSQL
+    assert settings.queue_url == AMQP
     assert settings.log_level == "DEBUG"
 
 
@@ -77,7 +79,8 @@ def test_a_bad_value_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(ConfigError) as raised:
         load_settings()
     message = str(raised.value)
-    assert "DATABASE_URL" in message and "LOG_LEVEL" in message
+    assert "DATABASE_URL" in message
+    assert "LOG_LEVEL" in message
     assert "\n" not in message
 
 

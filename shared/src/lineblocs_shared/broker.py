@@ -80,6 +80,4 @@ def ping_broker(settings: Settings) -> None:
         pika.BlockingConnection(params).close()
     except pika.exceptions.AMQPError as exc:
         where = f"{params.host}:{params.port}{params.virtual_host and '/' + params.virtual_host}"
-        raise BrokerUnavailable(
-            f"RabbitMQ unreachable at {where}: {exc!r}"
-        ) from None
+        raise BrokerUnavailable(f"RabbitMQ unreachable at {where}: {exc!r}") from None

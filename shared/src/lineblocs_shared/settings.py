@@ -80,7 +80,9 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         scheme = urlsplit(value).scheme
         if not scheme.startswith(("mysql", "mariadb", "sqlite")):
-            raise ValueError(f"DATABASE_URL must be a mysql+pymysql:// or sqlite:// URL, not {scheme}://")
+            raise ValueError(
+                f"DATABASE_URL must be a mysql+pymysql:// or sqlite:// URL, not {scheme}://"
+            )
         return value
 
     @field_validator("queue_url")
@@ -103,7 +105,9 @@ class Settings(BaseSettings):
         for name, url in (("DATABASE_URL", self.database_url), ("QUEUE_URL", self.queue_url)):
             password = urlsplit(url).password
             if password is None or password.lower() in PLACEHOLDER_SECRETS:
-                raise ValueError(f"{name} uses a placeholder password, refused in {self.environment}")
+                raise ValueError(
+                    f"{name} uses a placeholder password, refused in {self.environment}"
+                )
         return self
 
     @property

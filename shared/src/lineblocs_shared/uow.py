@@ -8,7 +8,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from lineblocs_shared.db.probe import probe_schema
-from lineblocs_shared.repositories.jobs import JobRunRepository
 from lineblocs_shared.repositories import (
     CardRepository,
     DebitRepository,
@@ -19,6 +18,7 @@ from lineblocs_shared.repositories import (
     UserRepository,
     WorkspaceRepository,
 )
+from lineblocs_shared.repositories.jobs import JobRunRepository
 
 
 class UnitOfWork:

@@ -8,9 +8,9 @@ import dramatiq
 from dramatiq.middleware import CurrentMessage
 from periodiq import cron
 
-from lineblocs_shared.contracts import PURGE_LOGS
 from lineblocs_maintenance import handlers
 from lineblocs_maintenance.composition import current
+from lineblocs_shared.contracts import PURGE_LOGS
 
 
 @dramatiq.actor(

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from lineblocs_maintenance.settings import MaintenanceSettings
 from lineblocs_shared.clock import Clock, SystemClock
 from lineblocs_shared.db import make_engine
 from lineblocs_shared.settings import Settings
-from lineblocs_maintenance.settings import MaintenanceSettings
 
 
 @dataclass(frozen=True)
@@ -39,5 +39,7 @@ def install(deps: Maintenance) -> None:
 
 def current() -> Maintenance:
     if _current is None:
-        raise RuntimeError("maintenance dependencies not installed: import lineblocs_maintenance.worker")
+        raise RuntimeError(
+            "maintenance dependencies not installed: import lineblocs_maintenance.worker"
+        )
     return _current

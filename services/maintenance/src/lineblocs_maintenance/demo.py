@@ -7,13 +7,13 @@ import json
 
 from sqlalchemy import func, select
 
+from lineblocs_maintenance import composition
+from lineblocs_maintenance.handlers import PURGE_LOGS_JOB
+from lineblocs_maintenance.settings import MaintenanceSettings
 from lineblocs_shared.contracts import PURGE_LOGS, PurgeLogs
 from lineblocs_shared.demo.runner import DemoContext
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
 from lineblocs_shared.uow import UnitOfWork
-from lineblocs_maintenance import composition
-from lineblocs_maintenance.handlers import PURGE_LOGS_JOB
-from lineblocs_maintenance.settings import MaintenanceSettings
 
 
 def demo_step(ctx: DemoContext) -> None:
@@ -35,8 +35,13 @@ def demo_step(ctx: DemoContext) -> None:
         f"Maintenance — log retention (before {summary.get('cutoff', '?')[:16]})",
         ("table", "before", "deleted", "kept", "run"),
         [
-            (name, str(before[name]), str(before[name] - after[name]), str(after[name]),
-             runs[0].state if runs else "missing")
+            (
+                name,
+                str(before[name]),
+                str(before[name] - after[name]),
+                str(after[name]),
+                runs[0].state if runs else "missing",
+            )
             for name in before
         ],
     )
@@ -45,7 +50,7 @@ def demo_step(ctx: DemoContext) -> None:
 def _count_logs(ctx: DemoContext) -> dict[str, int]:
     with UnitOfWork(ctx.engine) as uow:
         return {
-            model.__tablename__: uow.session.execute(  # type: ignore[attr-defined]
+            model.__tablename__: uow.session.execute(
                 select(func.count()).select_from(model)
             ).scalar_one()
             for model in (DebuggerLog, ErrorUserTrace)

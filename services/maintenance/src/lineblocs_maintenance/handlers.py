@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from lineblocs_maintenance.composition import Maintenance
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
 from lineblocs_shared.uow import UnitOfWork
-from lineblocs_maintenance.composition import Maintenance
 
 PURGE_LOGS_JOB = "maintenance.purge_logs"
 
@@ -22,7 +22,7 @@ class PurgeResult:
 def purge_logs(
     deps: Maintenance, *, retention_days: int | None = None, message_id: str | None = None
 ) -> PurgeResult:
-    """Delete debugger logs and user error traces created before now − retention.
+    """Delete debugger logs and user error traces created before now - retention.
 
     The Go job deleted every log (its cutoff was computed from the zero time); PHP kept 7 days.
     Batches commit one by one, so a long purge never holds a long lock and a crash resumes.

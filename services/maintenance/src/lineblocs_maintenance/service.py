@@ -1,8 +1,8 @@
 """How the shared CLI finds the maintenance service (entry point `lineblocs_jobs.services`)."""
 
+from lineblocs_maintenance.demo import demo_step
 from lineblocs_shared.contracts import Queues
 from lineblocs_shared.services import ServiceSpec
-from lineblocs_maintenance.demo import demo_step
 
 SERVICE = ServiceSpec(
     name="maintenance",

@@ -3,8 +3,8 @@
 Order matters: the broker is installed before the actors module is imported.
 """
 
-from lineblocs_shared.runtime import bootstrap_process
 from lineblocs_maintenance import composition
+from lineblocs_shared.runtime import bootstrap_process
 
 settings, broker = bootstrap_process()
 composition.install(composition.build(settings))

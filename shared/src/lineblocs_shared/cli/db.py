@@ -51,8 +51,10 @@ def check() -> None:
     ping(engine)
     probe = probe_schema(engine)
     typer.echo(f"plan price column: {probe.plan_monthly_price_column}")
-    typer.echo(f"our tables at revision {migrations.current_revision(engine)} "
-               f"(head {migrations.head_revision()})")
+    typer.echo(
+        f"our tables at revision {migrations.current_revision(engine)} "
+        f"(head {migrations.head_revision()})"
+    )
     missing = probe.missing_mapped_columns()
     for table, columns in missing.items():
         typer.echo(f"missing in {table}: {', '.join(columns)}")

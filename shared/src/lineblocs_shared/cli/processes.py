@@ -69,7 +69,7 @@ def worker(
         processes=processes or settings.worker_processes,
         threads=threads or settings.worker_threads,
     )
-    os.execv(argv[0], argv)
+    os.execv(argv[0], argv)  # noqa: S606 - argv is ours, no shell involved
 
 
 def scheduler(
@@ -78,4 +78,4 @@ def scheduler(
     """Run periodiq for the service: it enqueues the service's periodic actors on time."""
     _settings, spec = _checked(service)
     argv = periodiq_argv(spec)
-    os.execv(argv[0], argv)
+    os.execv(argv[0], argv)  # noqa: S606 - argv is ours, no shell involved

@@ -108,7 +108,9 @@ def _seed_tenant(
     assert workspace.id is not None
     data.workspaces[name] = workspace.id
     _seed_seats(uow, data, workspace_id=workspace.id, creator_id=creator.id, slug=slug, seats=seats)
-    next_bill = start + (relativedelta(years=1) if cycle is BillingCycle.ANNUAL else relativedelta(months=1))
+    next_bill = start + (
+        relativedelta(years=1) if cycle is BillingCycle.ANNUAL else relativedelta(months=1)
+    )
     subscription = uow.subscriptions.add(
         subscription=Subscription(
             workspace_id=workspace.id,
@@ -152,8 +154,16 @@ def _seed_tenant(
             )
         )
         data.bump("did_numbers")
-    _seed_calls(uow, data, rng, workspace_id=workspace.id, user_id=creator.id, slug=slug,
-                calls=calls, start=start)
+    _seed_calls(
+        uow,
+        data,
+        rng,
+        workspace_id=workspace.id,
+        user_id=creator.id,
+        slug=slug,
+        calls=calls,
+        start=start,
+    )
 
 
 def _seed_seats(
@@ -163,14 +173,22 @@ def _seed_seats(
         user_id = creator_id
         if seat:
             member = uow.users.add(
-                user=User(name=f"{slug} {seat}", username=f"{slug}-{seat}",
-                          email=f"agent{seat}@{slug}.example")
+                user=User(
+                    name=f"{slug} {seat}",
+                    username=f"{slug}-{seat}",
+                    email=f"agent{seat}@{slug}.example",
+                )
             )
             assert member.id is not None
             user_id = member.id
         uow.session.add(
-            WorkspaceUser(workspace_id=workspace_id, user_id=user_id, status="ACTIVE",
-                          public_id=f"wu-{slug}-{seat}", manage_calls=True)
+            WorkspaceUser(
+                workspace_id=workspace_id,
+                user_id=user_id,
+                status="ACTIVE",
+                public_id=f"wu-{slug}-{seat}",
+                manage_calls=True,
+            )
         )
         data.bump("seats")
 

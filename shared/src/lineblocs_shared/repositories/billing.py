@@ -40,7 +40,9 @@ class ServicePlanRepository:
         self._session = session
         price = probe.plan_monthly_price_column
         # A lightweight table clause naming the price column the way this database does.
-        self._prices = sa_table("service_plans", sa_column("id", Integer), sa_column(price, Integer))
+        self._prices = sa_table(
+            "service_plans", sa_column("id", Integer), sa_column(price, Integer)
+        )
         self._price = self._prices.c[price]
 
     def get(self, *, plan_id: int) -> PricedPlan | None:
@@ -79,8 +81,8 @@ class SubscriptionRepository:
         """ACTIVE subscriptions of active workspaces, by id after `after_id` (keyset paging)."""
         stmt = (
             select(Subscription)
-            .join(Workspace, Workspace.id == Subscription.workspace_id)  # type: ignore[arg-type]
-            .where(Subscription.status == "ACTIVE", Workspace.active == True)  # noqa: E712
+            .join(Workspace, col(Workspace.id) == col(Subscription.workspace_id))
+            .where(col(Subscription.status) == "ACTIVE", col(Workspace.active).is_(True))
             .where(col(Subscription.id) > after_id)
             .order_by(col(Subscription.id))
             .limit(limit)
@@ -96,7 +98,7 @@ class InvoiceRepository:
         return self._session.get(Invoice, invoice_id)
 
     def by_dedup_key(self, *, deduplication_key: str) -> Invoice | None:
-        stmt = select(Invoice).where(Invoice.deduplication_key == deduplication_key)
+        stmt = select(Invoice).where(col(Invoice.deduplication_key) == deduplication_key)
         return self._session.execute(stmt.order_by(col(Invoice.id)).limit(1)).scalars().first()
 
     def add(self, *, invoice: Invoice, line_items: Sequence[InvoiceLineItem]) -> Invoice:
@@ -109,7 +111,7 @@ class InvoiceRepository:
         return invoice
 
     def line_items(self, *, invoice_id: int) -> Sequence[InvoiceLineItem]:
-        stmt = select(InvoiceLineItem).where(InvoiceLineItem.invoice_id == invoice_id)
+        stmt = select(InvoiceLineItem).where(col(InvoiceLineItem.invoice_id) == invoice_id)
         return self._session.execute(stmt.order_by(col(InvoiceLineItem.id))).scalars().all()
 
 
@@ -118,7 +120,7 @@ class DebitRepository:
         self._session = session
 
     def by_dedup_key(self, *, deduplication_key: str) -> Debit | None:
-        stmt = select(Debit).where(Debit.deduplication_key == deduplication_key).limit(1)
+        stmt = select(Debit).where(col(Debit.deduplication_key) == deduplication_key).limit(1)
         return self._session.execute(stmt).scalars().first()
 
     def add(self, *, debit: Debit) -> Debit:
@@ -131,7 +133,7 @@ class DebitRepository:
     ) -> Sequence[Debit]:
         """Debits of the half-open period [start, end)."""
         stmt = select(Debit).where(
-            Debit.workspace_id == workspace_id,
+            col(Debit.workspace_id) == workspace_id,
             col(Debit.created_at) >= start,
             col(Debit.created_at) < end,
         )
@@ -151,8 +153,8 @@ class CardRepository:
         """The primary card, else the backup card (lowest id wins a tie)."""
         stmt = (
             select(Card)
-            .where(Card.workspace_id == workspace_id)
-            .where(or_(Card.primary == True, Card.backup == True))  # noqa: E712
+            .where(col(Card.workspace_id) == workspace_id)
+            .where(or_(col(Card.primary).is_(True), col(Card.backup).is_(True)))
             .order_by(col(Card.primary).desc(), col(Card.id))
             .limit(1)
         )

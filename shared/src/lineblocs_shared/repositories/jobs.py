@@ -20,7 +20,7 @@ class JobRunRepository:
         self._session = session
 
     def get(self, *, job: str, run_key: str) -> JobRun | None:
-        stmt = select(JobRun).where(JobRun.job == job, JobRun.run_key == run_key)
+        stmt = select(JobRun).where(col(JobRun.job) == job, col(JobRun.run_key) == run_key)
         return self._session.execute(stmt).scalars().first()
 
     def start(self, *, job: str, run_key: str, message_id: str | None = None) -> JobRun:
@@ -47,13 +47,13 @@ class JobRunRepository:
         self._transition(run, RunState.DEAD if dead else RunState.FAILED, detail=error[:2000])
 
     def events(self, *, run_id: int) -> Sequence[JobRunEvent]:
-        stmt = select(JobRunEvent).where(JobRunEvent.run_id == run_id)
+        stmt = select(JobRunEvent).where(col(JobRunEvent.run_id) == run_id)
         return self._session.execute(stmt.order_by(col(JobRunEvent.id))).scalars().all()
 
     def recent(self, *, limit: int = 20, job: str | None = None) -> Sequence[JobRun]:
         stmt = select(JobRun).order_by(col(JobRun.id).desc()).limit(limit)
         if job is not None:
-            stmt = stmt.where(JobRun.job == job)
+            stmt = stmt.where(col(JobRun.job) == job)
         return self._session.execute(stmt).scalars().all()
 
     def _transition(self, run: JobRun, to: RunState, *, detail: str | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from lineblocs_shared.models.tenants import User, Workspace
 
@@ -20,8 +20,8 @@ class WorkspaceRepository:
         return workspace
 
     def creator(self, *, workspace_id: int) -> User | None:
-        stmt = select(User).join(Workspace, Workspace.creator_id == User.id)  # type: ignore[arg-type]
-        return self._session.exec(stmt.where(Workspace.id == workspace_id)).first()
+        stmt = select(User).join(Workspace, col(Workspace.creator_id) == col(User.id))
+        return self._session.exec(stmt.where(col(Workspace.id) == workspace_id)).first()
 
 
 class UserRepository:
