@@ -155,3 +155,25 @@ def any_lineblocs_engine(request: pytest.FixtureRequest, lineblocs_engine: Engin
 
         apply_legacy_variant(lineblocs_engine)
     return lineblocs_engine
+
+
+@pytest.fixture
+def jobs_engine(lineblocs_engine: Engine) -> Engine:
+    """The reference Lineblocs schema plus our own lbj_* tables at the head revision."""
+    from lineblocs_shared.db import migrate
+
+    migrate.upgrade(lineblocs_engine)
+    return lineblocs_engine
+
+
+@pytest.fixture
+def sqlite_jobs_engine(tmp_path: Path) -> Iterator[Engine]:
+    """The embedded SQLite database (modeled Lineblocs tables + our tables): no services needed."""
+    from lineblocs_shared.db import migrate
+    from lineblocs_shared.db.embedded import create_embedded_schema
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
+    create_embedded_schema(engine)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
