@@ -61,7 +61,7 @@ class DeadLetterStatus(StrEnum):
     REPLAYED = "replayed"
 
 
-class DeadLetter(JobsTable, table=True):
+class DeadLetter(JobsTable, table=True):  # type: ignore[no-redef]  # pydantic plugin: a field named kwargs
     """A message Dramatiq gave up on, kept (and replayable) after RabbitMQ's XQ copy expires."""
 
     __tablename__ = "lbj_dead_letters"
