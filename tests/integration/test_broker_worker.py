@@ -72,6 +72,8 @@ def worker_env(prepared_db: Engine, amqp_url: str) -> dict[str, str]:
         QUEUE_URL=amqp_url,
         LOG_LEVEL="INFO",
         WORKER_THREADS="2",
+        HEALTH_PORT="0",
+        METRICS_PORT="0",
     )
     return env
 

@@ -17,44 +17,74 @@ from dramatiq.middleware import (
     CurrentMessage,
     Middleware,
     Pipelines,
-    Retries,
     ShutdownNotifications,
     TimeLimit,
 )
 from periodiq import PeriodiqMiddleware
 
+from lineblocs_shared.db import make_engine
 from lineblocs_shared.errors import BrokerUnavailable
+from lineblocs_shared.reliability.alerts import Alerter, SentryAlerter
+from lineblocs_shared.reliability.dead_letter_recorder import DeadLetterRecorder
+from lineblocs_shared.reliability.dead_letter_store import DeadLetterStore, SqlDeadLetterStore
+from lineblocs_shared.reliability.health_server import HealthEndpoint
+from lineblocs_shared.reliability.logs import LogContext
+from lineblocs_shared.reliability.metrics import PrometheusMetrics
+from lineblocs_shared.reliability.retries import ClassifiedRetries, RetryPolicy
 from lineblocs_shared.settings import Settings
 
 # Dramatiq's default is 20 retries over ~30 days: far too long for billing. Actors size their own
-# limits; this is the ceiling for an actor that says nothing.
-DEFAULT_MAX_RETRIES = 5
-DEFAULT_MIN_BACKOFF_MS = 1_000
-DEFAULT_MAX_BACKOFF_MS = 5 * 60_000
+# limits (max_retries, min_backoff, max_backoff, retry_for_ms); this is the policy of an actor
+# that says nothing.
+DEFAULT_RETRY_POLICY = RetryPolicy(
+    max_retries=5, min_backoff=1_000, max_backoff=5 * 60_000, retry_for_ms=30 * 60_000
+)
 DEFAULT_TIME_LIMIT_MS = 10 * 60_000
+# The dead-letter store writes rarely: a small pool of its own is enough.
+DEAD_LETTER_POOL_SIZE = 2
 
 
-def project_middleware(settings: Settings) -> list[Middleware]:
-    """The middleware every broker of ours runs, in order."""
+def project_middleware(
+    settings: Settings,
+    *,
+    dead_letters: DeadLetterStore | None = None,
+    alerter: Alerter | None = None,
+) -> list[Middleware]:
+    """The middleware every broker of ours runs, in order.
+
+    Dead letters go to `lbj_dead_letters` of DATABASE_URL and alert through Sentry unless other
+    collaborators are given (tests give fakes).
+    """
+    if dead_letters is None:
+        engine = make_engine(settings.database_url, pool_size=DEAD_LETTER_POOL_SIZE)
+        dead_letters = SqlDeadLetterStore(engine)
     return [
+        # First: its before-hook runs first and its after-hook last, so every log line of a
+        # message carries the message's context.
+        LogContext(),
         AgeLimit(),
         TimeLimit(time_limit=DEFAULT_TIME_LIMIT_MS),
         ShutdownNotifications(),
         Callbacks(),
         Pipelines(),
         CurrentMessage(),
-        Retries(
-            max_retries=DEFAULT_MAX_RETRIES,
-            min_backoff=DEFAULT_MIN_BACKOFF_MS,
-            max_backoff=DEFAULT_MAX_BACKOFF_MS,
-        ),
+        # Retry transient failures, fail fatal ones; then record + alert each failed message.
+        ClassifiedRetries(default=DEFAULT_RETRY_POLICY),
+        DeadLetterRecorder(store=dead_letters, alerter=alerter or SentryAlerter()),
         PeriodiqMiddleware(skip_delay=settings.periodic_skip_delay_s),
+        PrometheusMetrics(settings),
+        HealthEndpoint(settings),
     ]
 
 
-def build_broker(settings: Settings) -> dramatiq.Broker:
+def build_broker(
+    settings: Settings,
+    *,
+    dead_letters: DeadLetterStore | None = None,
+    alerter: Alerter | None = None,
+) -> dramatiq.Broker:
     """RabbitMQ with publisher confirms, or the in-process broker for the embedded mode."""
-    middleware = project_middleware(settings)
+    middleware = project_middleware(settings, dead_letters=dead_letters, alerter=alerter)
     if settings.uses_embedded_broker:
         return StubBroker(middleware=middleware)
     # Confirms on: an enqueue returns only once RabbitMQ has taken the message.

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import logging
-
 import dramatiq
 
 from lineblocs_shared.broker import install_broker
+from lineblocs_shared.reliability.logs import configure_logging
+from lineblocs_shared.reliability.sentry import init_sentry
 from lineblocs_shared.settings import Settings, load_settings
 
-
-def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        force=True,
-    )
-    # pika logs every connection step at INFO.
-    logging.getLogger("pika").setLevel(logging.WARNING)
+__all__ = ["bootstrap_process", "configure_logging"]
 
 
 def bootstrap_process() -> tuple[Settings, dramatiq.Broker]:
-    """Read settings once, configure logging, install the broker: before any actor import."""
+    """Read settings once, configure logging and Sentry, install the broker: before any actor
+    import. Sentry comes after logging so its breadcrumbs see the configured log records."""
     settings = load_settings()
     configure_logging(settings)
+    init_sentry(settings)
     return settings, install_broker(settings)

@@ -63,12 +63,26 @@ class Settings(BaseSettings):
     periodic_skip_delay_s: int = Field(
         300, ge=1, description="periodiq drops periodic messages older than this (seconds)"
     )
+    log_format: Literal["json", "text"] | None = Field(
+        None, description="json | text; unset: json when deployed (staging/production), else text"
+    )
+    health_port: int = Field(
+        8080, ge=0, le=65535, description="worker HTTP port of /livez and /readyz; 0 disables"
+    )
+    metrics_port: int = Field(
+        9191, ge=0, le=65535, description="Prometheus exposition port of a worker; 0 disables"
+    )
 
-    @field_validator("sentry_dsn", mode="before")
+    @field_validator("sentry_dsn", "log_format", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         # docker compose passes an unset ${SENTRY_DSN:-} as "".
         return value or None
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -117,6 +131,13 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_broker(self) -> bool:
         return self.queue_url.startswith("memory")
+
+    @property
+    def json_logs(self) -> bool:
+        """One JSON object per log line: asked for, or by default in a deployed environment."""
+        if self.log_format is None:
+            return self.environment.is_deployed
+        return self.log_format == "json"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from lineblocs_maintenance.composition import Maintenance
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
+from lineblocs_shared.reliability.periodic import (
+    Outcome,
+    Period,
+    PeriodicJob,
+    PeriodicRunner,
+    Trigger,
+)
 from lineblocs_shared.uow import UnitOfWork
 
 PURGE_LOGS_JOB = "maintenance.purge_logs"
+PURGE_LOGS_TIME_LIMIT = timedelta(minutes=30)
+# Each purge removes everything older than its cutoff, so after an outage only the latest missed
+# period is worth running. The lease outlives the actor's time limit: a claim that old is dead.
+PURGE_LOGS_SCHEDULE = PeriodicJob(
+    name=PURGE_LOGS_JOB,
+    cron="15 3 * * *",
+    catch_up="latest",
+    lease=PURGE_LOGS_TIME_LIMIT + timedelta(minutes=5),
+)
 
 
 @dataclass(frozen=True)
@@ -20,33 +36,38 @@ class PurgeResult:
 
 
 def purge_logs(
-    deps: Maintenance, *, retention_days: int | None = None, message_id: str | None = None
-) -> PurgeResult:
-    """Delete debugger logs and user error traces created before now - retention.
+    deps: Maintenance, *, retention_days: int | None = None, trigger: Trigger | None = None
+) -> PurgeResult | None:
+    """Purge logs once per period (periodiq tick) or once per manual message.
+
+    Returns what was purged, or None when another message already holds this period.
+    """
+    days = retention_days or deps.options.log_retention_days
+
+    def purge_period(period: Period) -> dict[str, object]:
+        return asdict(purge_logs_before(deps, cutoff=period.at - timedelta(days=days)))
+
+    runner = PeriodicRunner(engine=deps.engine, clock=deps.clock)
+    outcomes = runner.run(PURGE_LOGS_SCHEDULE, purge_period, trigger=trigger or Trigger())
+    done = [o.summary for o in outcomes if o.outcome is Outcome.SUCCEEDED and o.summary]
+    return PurgeResult(**done[-1]) if done else None
+
+
+def purge_logs_before(deps: Maintenance, *, cutoff: datetime) -> PurgeResult:
+    """Delete debugger logs and user error traces created before `cutoff`.
 
     The Go job deleted every log (its cutoff was computed from the zero time); PHP kept 7 days.
     Batches commit one by one, so a long purge never holds a long lock and a crash resumes.
     """
-    days = retention_days or deps.options.log_retention_days
-    cutoff = deps.clock.now() - timedelta(days=days)
-    run_key = message_id or cutoff.strftime("%Y-%m-%dT%H:%M")
-    with UnitOfWork(deps.engine) as uow:
-        run = uow.job_runs.start(job=PURGE_LOGS_JOB, run_key=run_key, message_id=message_id)
-        uow.commit()
     counts = {
         model: _purge_table(deps, model=model, cutoff=cutoff)
         for model in (DebuggerLog, ErrorUserTrace)
     }
-    result = PurgeResult(
+    return PurgeResult(
         cutoff=cutoff.isoformat(),
         debugger_logs=counts[DebuggerLog],
         error_user_traces=counts[ErrorUserTrace],
     )
-    with UnitOfWork(deps.engine) as uow:
-        uow.session.add(run)
-        uow.job_runs.succeed(run=run, summary=asdict(result))
-        uow.commit()
-    return result
 
 
 def _purge_table(deps: Maintenance, *, model: type, cutoff: object) -> int:

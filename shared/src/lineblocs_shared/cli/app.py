@@ -11,7 +11,7 @@ import sys
 import typer
 
 from lineblocs_shared import __version__
-from lineblocs_shared.cli import db, demo, ops, processes
+from lineblocs_shared.cli import db, demo, dlq, ops, outbox, processes, status
 from lineblocs_shared.errors import ExpectedFailure
 from lineblocs_shared.services import installed_services
 
@@ -21,10 +21,13 @@ app = typer.Typer(
     help="Lineblocs background jobs: billing, maintenance and notifications on Dramatiq.",
 )
 app.add_typer(db.app, name="db")
+app.add_typer(dlq.app, name="dlq")
+app.add_typer(outbox.app, name="outbox")
 app.command("worker")(processes.worker)
 app.command("scheduler")(processes.scheduler)
 app.command("demo")(demo.demo)
 app.command("health")(ops.health)
+app.command("status")(status.status)
 
 
 def _version(value: bool) -> None:

@@ -6,4 +6,13 @@ Importing this package registers every model, so both metadata objects are compl
 from lineblocs_shared.models import billing, jobs, logs, settings_store, tenants, usage
 from lineblocs_shared.models.base import JobsTable, LineblocsTable
 
-__all__ = ["JobsTable", "LineblocsTable", "billing", "jobs", "logs", "settings_store", "tenants", "usage"]
+__all__ = [
+    "JobsTable",
+    "LineblocsTable",
+    "billing",
+    "jobs",
+    "logs",
+    "settings_store",
+    "tenants",
+    "usage",
+]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field
 
 from lineblocs_shared.db.types import UTCDateTime
@@ -18,6 +18,7 @@ class RunState(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     DEAD = "dead"
+    SKIPPED = "skipped"  # a missed period that a catch-up="latest" job does not run
 
 
 class JobRun(JobsTable, table=True):
@@ -56,6 +57,10 @@ class JobRunEvent(JobsTable, table=True):
     detail: str | None = Field(default=None, sa_type=Text)
 
 
+# SQLite numbers only an INTEGER PRIMARY KEY by itself.
+BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
 class DeadLetterStatus(StrEnum):
     DEAD = "dead"
     REPLAYED = "replayed"
@@ -67,7 +72,7 @@ class DeadLetter(JobsTable, table=True):  # type: ignore[no-redef]  # pydantic p
     __tablename__ = "lbj_dead_letters"
     __table_args__ = (Index(None, "queue_name", "last_seen_at"), Index(None, "actor_name"))
 
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
     message_id: str = Field(max_length=64, unique=True)
     queue_name: str = Field(max_length=96)
     actor_name: str = Field(max_length=96)
@@ -81,9 +86,7 @@ class DeadLetter(JobsTable, table=True):  # type: ignore[no-redef]  # pydantic p
     attempts: int = 0
     first_seen_at: datetime = Field(sa_type=UTCDateTime)  # when the message was first enqueued
     last_seen_at: datetime = Field(sa_type=UTCDateTime)  # when it was dead-lettered
-    status: DeadLetterStatus = Field(
-        default=DeadLetterStatus.DEAD, sa_type=String(16), index=True
-    )
+    status: DeadLetterStatus = Field(default=DeadLetterStatus.DEAD, sa_type=String(16), index=True)
     replay_count: int = 0
     replayed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     replay_message_id: str | None = Field(default=None, max_length=64)
@@ -96,7 +99,7 @@ class OutboxMessage(JobsTable, table=True):
     __tablename__ = "lbj_outbox"
     __table_args__ = (Index(None, "published_at", "id"),)
 
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
     event_id: str = Field(max_length=36, unique=True)
     queue_name: str = Field(max_length=96)
     actor_name: str = Field(max_length=96)
@@ -113,7 +116,7 @@ class ProcessedEvent(JobsTable, table=True):
     __tablename__ = "lbj_processed_events"
     __table_args__ = (UniqueConstraint("consumer", "event_id"),)
 
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BIG_ID)
     consumer: str = Field(max_length=96)
     event_id: str = Field(max_length=36)
     processed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

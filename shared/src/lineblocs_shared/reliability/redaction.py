@@ -38,6 +38,12 @@ CARD_CANDIDATE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 STRIPE_KEY = re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{8,}\b|\bwhsec_[0-9A-Za-z]{8,}\b")
 BEARER = re.compile(r"\b(?:Bearer|Basic)\s+[A-Za-z0-9\-._~+/]+=*", re.IGNORECASE)
 URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@/\s]+(?=@)", re.IGNORECASE)
+# `password=…`, `api_key: …` in log lines, query strings and error texts.
+NAMED_SECRET = re.compile(
+    r"(?P<head>\b(?:password|passwd|pwd|secret|token|api[_-]?key|client_secret)\b[\"']?\s*[=:]\s*)"
+    r"[\"']?[^\s&\"',;]+",
+    re.IGNORECASE,
+)
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 EMAIL_MARK = "[email]"
 NOT_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -67,7 +73,7 @@ def passes_luhn(digits: str) -> bool:
 
 
 def is_card_number(text: str) -> bool:
-    """13–19 digits (spaces or dashes allowed between them) passing Luhn."""
+    """13 to 19 digits (spaces or dashes allowed between them) passing Luhn."""
     digits = re.sub(r"[ -]", "", text)
     return digits.isdigit() and 13 <= len(digits) <= 19 and passes_luhn(digits)
 
@@ -114,5 +120,6 @@ def scrub_text(text: str) -> str:
     text = URL_PASSWORD.sub(lambda m: m.group("head") + REDACTED, text)
     text = STRIPE_KEY.sub(REDACTED, text)
     text = BEARER.sub(REDACTED, text)
+    text = NAMED_SECRET.sub(lambda m: m.group("head") + REDACTED, text)
     text = CARD_CANDIDATE.sub(_card_or_keep, text)
     return EMAIL.sub(EMAIL_MARK, text)

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 import sentry_sdk
+from sentry_sdk.integrations.dedupe import DedupeIntegration
 from sentry_sdk.integrations.dramatiq import DramatiqIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
 
@@ -34,11 +35,14 @@ def init_sentry(settings: Settings) -> bool:
     sentry_sdk.init(
         dsn=settings.sentry_dsn,
         environment=settings.environment.value,
-        send_default_pii=False,
+        # send_default_pii is left at its default, off: passing it at all is deprecated in
+        # sentry-sdk 2.7x, and passing `data_collection` instead would turn off its scrubber.
         before_send=scrub_event,
         before_breadcrumb=scrub_breadcrumb,
         integrations=[LoggingIntegration(level=logging.INFO, event_level=None)],
-        disabled_integrations=[DramatiqIntegration],
+        # Dedupe drops an event whose exception object was already captured: it would silently
+        # swallow a dead-letter alert if an actor had reported its exception itself.
+        disabled_integrations=[DramatiqIntegration, DedupeIntegration],
         # Framework integrations stay off: they could capture failures on their own.
         auto_enabling_integrations=False,
     )

@@ -16,6 +16,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 MYSQL = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
+# SQLite numbers only an INTEGER PRIMARY KEY by itself.
+BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
@@ -28,7 +30,7 @@ def upgrade() -> None:
 
     op.create_table(
         "lbj_dead_letters",
-        sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=True),
+        sa.Column("id", BIG_ID, primary_key=True, autoincrement=True),
         sa.Column("message_id", sa.String(64), nullable=False),
         sa.Column("queue_name", sa.String(96), nullable=False),
         sa.Column("actor_name", sa.String(96), nullable=False),
@@ -61,7 +63,7 @@ def upgrade() -> None:
 
     op.create_table(
         "lbj_outbox",
-        sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=True),
+        sa.Column("id", BIG_ID, primary_key=True, autoincrement=True),
         sa.Column("event_id", sa.String(36), nullable=False),
         sa.Column("queue_name", sa.String(96), nullable=False),
         sa.Column("actor_name", sa.String(96), nullable=False),
@@ -78,7 +80,7 @@ def upgrade() -> None:
 
     op.create_table(
         "lbj_processed_events",
-        sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=True),
+        sa.Column("id", BIG_ID, primary_key=True, autoincrement=True),
         sa.Column("consumer", sa.String(96), nullable=False),
         sa.Column("event_id", sa.String(36), nullable=False),
         sa.Column("processed_at", sa.DateTime(), nullable=False),

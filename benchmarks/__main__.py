@@ -1,0 +1,59 @@
+"""`uv run python -m benchmarks [--only NAME]…`: run the benchmarks, print a table for each.
+
+RabbitMQ comes from BENCH_AMQP_URL (default: guest on 127.0.0.1, vhost /); every queue is named
+`bench.*` and deleted at the end. Exit status 1 when a goal is not met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import UTC, datetime
+
+from benchmarks import bulk_publish, middleware_throughput
+from benchmarks.support import DEFAULT_AMQP_URL, DEFAULT_MYSQL_URL, machine_rows, print_table
+
+BENCHMARKS = ("bulk_publish", "middleware_throughput")
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--only", action="append", choices=BENCHMARKS, help="repeatable")
+    parser.add_argument("--amqp-url", default=os.environ.get("BENCH_AMQP_URL", DEFAULT_AMQP_URL))
+    parser.add_argument("--repeat", type=int, help="runs per contender (median is reported)")
+    parser.add_argument("--messages", type=int, help="messages per run, both benchmarks")
+    parser.add_argument("--window", type=int, help="bulk_publish: unconfirmed messages in flight")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = _arguments(argv)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("pika").setLevel(logging.ERROR)
+    mysql_url = os.environ.get("TEST_MYSQL_URL", DEFAULT_MYSQL_URL)
+    print_table(
+        f"machine — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        ["", ""],
+        machine_rows(args.amqp_url, mysql_url),
+    )
+    chosen = args.only or list(BENCHMARKS)
+    overrides = {
+        key: value
+        for key, value in (("repeat", args.repeat), ("messages", args.messages))
+        if value is not None
+    }
+    all_met = True
+    if "bulk_publish" in chosen:
+        window = {"window": args.window} if args.window else {}
+        config = bulk_publish.BulkPublishConfig(**overrides, **window)
+        all_met &= bulk_publish.run(args.amqp_url, config)
+    if "middleware_throughput" in chosen:
+        config_mw = middleware_throughput.MiddlewareConfig(**overrides)
+        all_met &= middleware_throughput.run(args.amqp_url, config_mw)
+    return 0 if all_met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,161 @@
+"""A no-op actor's throughput through our full middleware stack against bare Dramatiq.
+
+Each stack gets its own RabbitMQ broker, queue and no-op actor. The queue is filled first (with
+the BulkPublisher), then an in-process `dramatiq.Worker` with 8 threads drains it; the clock runs
+from the first message handed to the actor to the last ack. Three stacks, alternating:
+
+- no middleware at all,
+- Dramatiq's default middleware (what `RabbitmqBroker()` gives you) — the reference,
+- ours: `lineblocs_shared.broker.project_middleware(settings)`, its dead-letter store on a
+  throwaway SQLite file.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.middleware import Middleware, default_middleware
+
+from benchmarks.support import BenchQueues, Measurement, print_table, verdict
+from lineblocs_shared.broker import project_middleware
+from lineblocs_shared.db import make_engine, migrate
+from lineblocs_shared.db.embedded import create_embedded_schema
+from lineblocs_shared.reliability.bulk import BulkPublisher
+from lineblocs_shared.settings import load_settings
+
+GOAL_RATIO = 0.8
+DRAIN_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class MiddlewareConfig:
+    messages: int = 20_000
+    threads: int = 8
+    repeat: int = 2
+
+
+class AckClock(Middleware):
+    """Times a drain: first message handed to an actor → the `expected`-th ack."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.first: float | None = None
+        self.last: float | None = None
+        self.done = threading.Event()
+        self._acks = 0
+        self._lock = threading.Lock()
+
+    def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        if self.first is None:
+            with self._lock:
+                if self.first is None:
+                    self.first = time.perf_counter()
+
+    def after_ack(self, broker: dramatiq.Broker, message: Any) -> None:
+        with self._lock:
+            self._acks += 1
+            if self._acks == self.expected:
+                self.last = time.perf_counter()
+                self.done.set()
+
+    @property
+    def seconds(self) -> float:
+        assert self.first is not None and self.last is not None
+        return self.last - self.first
+
+
+def _noop(n: int) -> None:
+    """The actor under test does nothing: what is measured is the machinery around it."""
+
+
+def _drain_seconds(
+    queues: BenchQueues, label: str, stack: Callable[[], list[Middleware]], config: MiddlewareConfig
+) -> float:
+    clock = AckClock(config.messages)
+    broker = RabbitmqBroker(
+        url=queues.amqp_url, confirm_delivery=True, middleware=[*stack(), clock]
+    )
+    queue = queues.new(f"mw-{label}")
+    actor = dramatiq.actor(_noop, broker=broker, queue_name=queue, actor_name="bench_noop")
+    result = BulkPublisher(queues.amqp_url, declarer=broker).publish(
+        actor.message(n) for n in range(config.messages)
+    )
+    if result.published != config.messages:
+        raise RuntimeError(f"{queue}: only {result.published} of {config.messages} published")
+    worker = dramatiq.Worker(broker, worker_threads=config.threads)
+    worker.start()
+    try:
+        if not clock.done.wait(DRAIN_TIMEOUT_S):
+            raise RuntimeError(f"{label}: {queue} not drained in {DRAIN_TIMEOUT_S:g}s")
+    finally:
+        worker.stop()
+        broker.close()
+        queues.delete(queue)
+    return clock.seconds
+
+
+def _our_stack(amqp_url: str, workdir: Path) -> Callable[[], list[Middleware]]:
+    database = workdir / "bench-jobs.sqlite3"
+    engine = make_engine(f"sqlite:///{database}")
+    create_embedded_schema(engine)
+    migrate.upgrade(engine)
+    engine.dispose()
+    settings = load_settings(
+        environment="test",
+        database_url=f"sqlite:///{database}",
+        queue_url=amqp_url,
+        sentry_dsn="",
+        health_port=0,
+        metrics_port=0,
+        log_level="WARNING",
+    )
+    return lambda: project_middleware(settings)
+
+
+def run(amqp_url: str, config: MiddlewareConfig) -> bool:
+    """Measure, print the table; True when the goal is met."""
+    # Per-message INFO logs of any middleware would measure the terminal, not the stack.
+    logging.getLogger().setLevel(logging.WARNING)
+    queues = BenchQueues(amqp_url)
+    with tempfile.TemporaryDirectory(prefix="bench-mw-") as workdir:
+        stacks: list[tuple[str, str, Callable[[], list[Middleware]]]] = [
+            ("none", "no middleware", list),
+            ("dramatiq", "Dramatiq default middleware", lambda: [m() for m in default_middleware]),
+            ("ours", "project_middleware (ours)", _our_stack(amqp_url, Path(workdir))),
+        ]
+        measured = {label: Measurement(name, config.messages, []) for label, name, _ in stacks}
+        try:
+            for _ in range(config.repeat):
+                for label, _name, stack in stacks:
+                    measured[label].seconds.append(_drain_seconds(queues, label, stack, config))
+        finally:
+            queues.delete_all()
+
+    reference = measured["dramatiq"].rate
+    print_table(
+        f"middleware_throughput — no-op actor, {config.threads} worker threads, "
+        f"median of {config.repeat}",
+        ["stack", "messages", "msg/s", "× Dramatiq defaults"],
+        [
+            (m.name, f"{m.messages:,}", f"{m.rate:,.0f}", f"{m.rate / reference:.2f}")
+            for m in measured.values()
+        ],
+    )
+    ratio = measured["ours"].rate / reference
+    met = ratio >= GOAL_RATIO
+    print_table(
+        "middleware_throughput — goal",
+        ["goal", "measured", "verdict"],
+        [(f"ours ≥ {GOAL_RATIO}× Dramatiq defaults", f"{ratio:.2f}×", verdict(met))],
+    )
+    return met
+

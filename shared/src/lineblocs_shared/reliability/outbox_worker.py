@@ -1,0 +1,105 @@
+"""The outbox relay as a Dramatiq middleware: a daemon thread in each worker process.
+
+Every worker process relays, so the outbox needs no container of its own; on MariaDB the
+relays skip each other's rows (FOR UPDATE SKIP LOCKED), so their number does not matter.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import Any
+
+import dramatiq
+from dramatiq.middleware import Middleware
+
+from lineblocs_shared.db import make_engine
+from lineblocs_shared.reliability.outbox import DEFAULT_BATCH_SIZE, OutboxRelay, run_relay
+from lineblocs_shared.reliability.outbox_publishers import (
+    BrokerPublisher,
+    confirmed_publishing_broker,
+)
+from lineblocs_shared.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL_S = 1.0
+RELAY_POOL_SIZE = 2
+STOP_TIMEOUT_S = 30.0
+
+# Opens the relay of one worker process, given that process's broker; closing frees it.
+RelayOpener = Callable[[dramatiq.Broker], AbstractContextManager[OutboxRelay]]
+
+
+class OutboxRelayMiddleware(Middleware):
+    def __init__(
+        self,
+        open_relay: RelayOpener,
+        *,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        self._open_relay = open_relay
+        self._interval_s = interval_s
+        self._batch_size = batch_size
+        self._stop = threading.Event()
+        self._resources = ExitStack()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
+        # Here and not at construction: resources must be made in the worker process itself.
+        relay = self._resources.enter_context(self._open_relay(broker))
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=run_relay,
+            args=(relay,),
+            kwargs={
+                "interval_s": self._interval_s,
+                "stop_event": self._stop,
+                "batch_size": self._batch_size,
+            },
+            name="outbox-relay",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join(STOP_TIMEOUT_S)
+        if self._thread.is_alive():
+            logger.warning("outbox relay still publishing after %.0fs; leaving it", STOP_TIMEOUT_S)
+        self._thread = None
+        self._resources.close()
+
+
+def relay_for_worker(settings: Settings) -> RelayOpener:
+    """The relay of a worker: DATABASE_URL, and RabbitMQ (or the worker's in-process broker)."""
+
+    @contextmanager
+    def open_relay(broker: dramatiq.Broker) -> Iterator[OutboxRelay]:
+        engine = make_engine(settings.database_url, pool_size=RELAY_POOL_SIZE)
+        publishing = (
+            broker
+            if settings.uses_embedded_broker
+            else confirmed_publishing_broker(settings.queue_url)
+        )
+        try:
+            yield OutboxRelay(engine, BrokerPublisher(publishing))
+        finally:
+            if publishing is not broker:
+                publishing.close()
+            engine.dispose()
+
+    return open_relay
+
+
+def outbox_relay_middleware(settings: Settings) -> OutboxRelayMiddleware:
+    return OutboxRelayMiddleware(relay_for_worker(settings))

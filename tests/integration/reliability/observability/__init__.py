@@ -1,0 +1,1 @@
+"""Integration tests of health, metrics and structured logs."""

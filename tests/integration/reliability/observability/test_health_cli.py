@@ -1,0 +1,57 @@
+"""`lineblocs-jobs health [--service S]`: what a container healthcheck sees."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+from lineblocs_shared.broker import build_broker
+from lineblocs_shared.settings import load_settings
+
+pytestmark = pytest.mark.integration
+
+CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
+
+
+def health(*args: str, database_url: str, queue_url: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "QUEUE_URL")}
+    env.update(DATABASE_URL=database_url, QUEUE_URL=queue_url)
+    return subprocess.run(
+        [CLI, "health", *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_service_health_fails_until_its_queues_exist(
+    fresh_amqp_url: str, empty_mysql_url: str
+) -> None:
+    # Database and broker answer: without --service that is ready, even with no queue yet.
+    plain = health(database_url=empty_mysql_url, queue_url=fresh_amqp_url)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.startswith("ok: database: answers; broker: connected")
+
+    missing = health(
+        "--service", "maintenance", database_url=empty_mysql_url, queue_url=fresh_amqp_url
+    )
+    assert missing.returncode == 1
+    assert "Traceback" not in missing.stderr
+    assert missing.stderr.strip().splitlines() == [
+        "lineblocs-jobs: queues: missing: maintenance, maintenance.DQ, maintenance.XQ "
+        "(a worker declares them when it starts consuming)"
+    ]
+
+    broker = build_broker(load_settings(queue_url=fresh_amqp_url, database_url=empty_mysql_url))
+    assert isinstance(broker, RabbitmqBroker)
+    try:
+        broker.declare_queue("maintenance", ensure=True)
+    finally:
+        broker.close()
+    ready = health(
+        "--service", "maintenance", database_url=empty_mysql_url, queue_url=fresh_amqp_url
+    )
+    assert ready.returncode == 0, ready.stderr
+    assert "queues: present: maintenance, maintenance.DQ, maintenance.XQ" in ready.stdout

@@ -1,0 +1,109 @@
+"""`lineblocs-jobs status`: each job's last runs, read from the ledger."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pendulum
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from lineblocs_shared.cli.app import app
+from lineblocs_shared.clock import FixedClock
+from lineblocs_shared.reliability.periodic import Period, PeriodicJob, PeriodicRunner, Trigger
+
+pytestmark = pytest.mark.integration
+
+CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
+T0 = datetime(2026, 11, 23, 3, 15, tzinfo=UTC)
+PURGE = PeriodicJob(name="maintenance.purge_logs", cron="15 3 * * *", catch_up="latest")
+REPORT = PeriodicJob(name="billing.report", cron="15 3 * * *", catch_up="all")
+
+
+def tick(at: datetime, message_id: str) -> Trigger:
+    return Trigger(scheduled_at=str(pendulum.instance(at)), message_id=message_id)
+
+
+def fill_ledger(engine: Engine) -> None:
+    """Day 0 and day 3 of the purge (days 1-2 skipped), a report whose run failed."""
+
+    def purge(period: Period) -> dict[str, object]:
+        return {"deleted": 3}
+
+    def failing_report(period: Period) -> dict[str, object]:
+        raise RuntimeError("smtp refused the connection: 421 too many connections " + "x" * 80)
+
+    late = PeriodicRunner(engine=engine, clock=FixedClock(T0 + timedelta(seconds=42)))
+    late.run(PURGE, purge, trigger=tick(T0, "p0"))
+    later = PeriodicRunner(engine=engine, clock=FixedClock(T0 + timedelta(days=3, minutes=2)))
+    later.run(PURGE, purge, trigger=tick(T0 + timedelta(days=3), "p3"))
+    with pytest.raises(RuntimeError):
+        late.run(REPORT, failing_report, trigger=tick(T0, "r0"))
+
+
+def invoke(engine: Engine, *args: str) -> str:
+    env = {"DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    result = CliRunner().invoke(app, ["status", *args], env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """The table's data cells, one list per row."""
+    rows = []
+    for line in output.splitlines():
+        cells = [cell.strip() for cell in line.strip()[1:-1].split("│")]
+        if len(cells) == 8 and cells[0] not in ("job", ""):
+            rows.append(cells)
+    return rows
+
+
+def test_status_shows_each_jobs_last_runs_with_state_duration_and_lag(jobs_engine: Engine) -> None:
+    fill_ledger(jobs_engine)
+
+    rows = table_rows(invoke(jobs_engine))
+
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        ("billing.report", "2026-11-23T03:15Z", "failed", "1"),
+        ("maintenance.purge_logs", "2026-11-26T03:15Z", "succeeded", "1"),
+        ("maintenance.purge_logs", "2026-11-25T03:15Z", "skipped", "0"),
+        ("maintenance.purge_logs", "2026-11-24T03:15Z", "skipped", "0"),
+        ("maintenance.purge_logs", "2026-11-23T03:15Z", "succeeded", "1"),
+    ]
+    report, newest_purge, skipped, _, first_purge = rows
+    assert newest_purge[4:7] == ["2026-11-26 03:17:00", "0s", "2m00s"]  # started, duration, lag
+    assert first_purge[6] == "42s"
+    assert skipped[4:7] == ["-", "-", "-"]
+    assert report[7].startswith("RuntimeError: smtp refused the connection")
+    assert report[7].endswith("…")  # truncated to one short line
+
+
+def test_status_filters_by_job_and_limits_the_runs(jobs_engine: Engine) -> None:
+    fill_ledger(jobs_engine)
+
+    rows = table_rows(invoke(jobs_engine, "--job", "maintenance.purge_logs", "--limit", "2"))
+
+    assert [(r[0], r[1]) for r in rows] == [
+        ("maintenance.purge_logs", "2026-11-26T03:15Z"),
+        ("maintenance.purge_logs", "2026-11-25T03:15Z"),
+    ]
+    assert invoke(jobs_engine, "--job", "nobody.ever").strip() == "no runs recorded for nobody.ever"
+
+
+def test_status_without_our_tables_fails_in_one_line(lineblocs_engine: Engine) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DATABASE_URL"] = lineblocs_engine.url.render_as_string(hide_password=False)
+    result = subprocess.run(
+        [CLI, "status"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("lineblocs-jobs: cannot read the job-run ledger")
+    assert line.endswith("run `lineblocs-jobs db upgrade`")
