@@ -171,7 +171,7 @@ def run(amqp_url: str, config: BulkPublishConfig) -> bool:
     print_table(
         f"bulk_publish — confirmed publishes, window {config.window}, "
         f"median of {config.repeat} (Dramatiq: 1 run)",
-        ["publisher", "messages", "msg/s", "× raw"],
+        ["publisher", "messages", "msg/s", "x raw"],
         [
             (m.name, f"{m.messages:,}", f"{m.rate:,.0f}", f"{m.rate / reference:.2f}")
             for m in (raw, ours, enqueue)
@@ -183,7 +183,7 @@ def run(amqp_url: str, config: BulkPublishConfig) -> bool:
         "bulk_publish — goals",
         ["goal", "measured", "verdict"],
         [
-            (f"ours ≥ {GOAL_RATIO}× raw", f"{ours.rate / reference:.2f}×", verdict(ratio_met)),
+            (f"ours ≥ {GOAL_RATIO}x raw", f"{ours.rate / reference:.2f}x", verdict(ratio_met)),
             (f"ours ≥ {GOAL_RATE:,} msg/s", f"{ours.rate:,.0f}", verdict(rate_met)),
         ],
     )

@@ -30,6 +30,7 @@ from lineblocs_shared.reliability.dead_letter_store import DeadLetterStore, SqlD
 from lineblocs_shared.reliability.health_server import HealthEndpoint
 from lineblocs_shared.reliability.logs import LogContext
 from lineblocs_shared.reliability.metrics import PrometheusMetrics
+from lineblocs_shared.reliability.outbox_worker import outbox_relay_middleware
 from lineblocs_shared.reliability.retries import ClassifiedRetries, RetryPolicy
 from lineblocs_shared.settings import Settings
 
@@ -74,6 +75,8 @@ def project_middleware(
         PeriodiqMiddleware(skip_delay=settings.periodic_skip_delay_s),
         PrometheusMetrics(settings),
         HealthEndpoint(settings),
+        # Each worker process relays the outbox: no extra container, and a crash loses nothing.
+        outbox_relay_middleware(settings),
     ]
 
 

@@ -33,9 +33,9 @@ from lineblocs_shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# Measured in benchmarks/: throughput flattens out well before 1000 unconfirmed messages, and
-# 1000 small messages are a few hundred KiB of memory at most.
-DEFAULT_WINDOW = 1000
+# Measured (benchmarks/, docs/benchmarks.md): throughput plateaus from 1000 to 3000 unconfirmed
+# messages here; 2000 small messages in flight are well under a MiB.
+DEFAULT_WINDOW = 2000
 DEFAULT_CONFIRM_TIMEOUT_S = 30.0
 DEFAULT_MAX_ATTEMPTS = 5
 MAX_RETRY_BACKOFF_S = 5.0
@@ -147,6 +147,13 @@ class BulkPublisher:
         finally:
             if self._owns_declarer:
                 self._declarer.close()
+        if result.failed:
+            logger.error(
+                "bulk publish: %d published, %d failed (first: %s)",
+                result.published,
+                len(result.failed),
+                result.failed[0].reason,
+            )
         return result
 
     def _round(self, feed: _Feed) -> ConfirmedRound:

@@ -27,7 +27,7 @@ from sqlmodel import col
 
 from lineblocs_shared.clock import Clock, SystemClock
 from lineblocs_shared.models.jobs import ProcessedEvent
-from lineblocs_shared.reliability.outbox import EVENT_ID_OPTION, next_id_on_sqlite
+from lineblocs_shared.reliability.outbox import EVENT_ID_OPTION
 
 MYSQL_DUPLICATE_KEY = 1062
 
@@ -43,12 +43,6 @@ def first_delivery(
     stmt = insert(ProcessedEvent).values(
         consumer=consumer, event_id=event_id, processed_at=(clock or SystemClock()).now()
     )
-    if session.get_bind().dialect.name == "sqlite":
-        # pysqlite runs a leading SAVEPOINT outside the transaction and RELEASE commits it on
-        # its own; OR IGNORE needs no savepoint (SQLite has no strict mode for it to weaken).
-        stmt = stmt.values(id=next_id_on_sqlite(ProcessedEvent.__table__.c.id))  # type: ignore[attr-defined]
-        result = session.execute(stmt.prefix_with("OR IGNORE"))
-        return result.rowcount == 1  # type: ignore[attr-defined]
     try:
         # A failed INSERT rolls back to the savepoint only, not the consumer's transaction.
         with session.begin_nested():
@@ -62,7 +56,9 @@ def first_delivery(
 
 def _is_duplicate_key(exc: IntegrityError) -> bool:
     args: tuple[object, ...] = getattr(exc.orig, "args", ())
-    return bool(args) and args[0] == MYSQL_DUPLICATE_KEY
+    if bool(args) and args[0] == MYSQL_DUPLICATE_KEY:
+        return True
+    return "UNIQUE constraint failed" in str(exc.orig)  # SQLite
 
 
 def current_event_id() -> str:

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import dramatiq
-from sqlalchemy import ColumnElement, Engine, ScalarSelect, delete, false, func, select, update
+from sqlalchemy import Engine, delete, false, func, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col
 
@@ -58,20 +58,9 @@ def add_to_outbox(
         payload=json.dumps(payload.model_dump(mode="json"), sort_keys=True),
         created_at=(clock or SystemClock()).now(),
     )
-    if session.get_bind().dialect.name == "sqlite":
-        row.id = next_id_on_sqlite(OutboxMessage.__table__.c.id)  # type: ignore[assignment, attr-defined]
     session.add(row)
     session.flush()  # a reused event id fails here, inside the caller's transaction
     return row
-
-
-def next_id_on_sqlite(id_column: ColumnElement[int]) -> ScalarSelect[int]:
-    """The next id, computed inside the INSERT that uses it.
-
-    Migration 0002 makes our ids BIGINT, which SQLite does not auto-increment (only INTEGER
-    PRIMARY KEY does); one statement holds SQLite's write lock, so two inserts cannot collide.
-    """
-    return select(func.coalesce(func.max(id_column), 0) + 1).scalar_subquery()
 
 
 def message_of(row: OutboxMessage) -> dramatiq.Message[Any]:
