@@ -20,7 +20,6 @@ from dramatiq.middleware import (
     ShutdownNotifications,
     TimeLimit,
 )
-from periodiq import PeriodiqMiddleware
 
 from lineblocs_shared.db import make_engine
 from lineblocs_shared.errors import BrokerUnavailable
@@ -31,7 +30,9 @@ from lineblocs_shared.reliability.health_server import HealthEndpoint
 from lineblocs_shared.reliability.logs import LogContext
 from lineblocs_shared.reliability.metrics import PrometheusMetrics
 from lineblocs_shared.reliability.outbox_worker import outbox_relay_middleware
+from lineblocs_shared.reliability.periodiq_skip import FirstDeliveryPeriodiq
 from lineblocs_shared.reliability.retries import ClassifiedRetries, RetryPolicy
+from lineblocs_shared.reliability.run_ledger import RunLedger, SqlRunLedger
 from lineblocs_shared.settings import Settings
 
 # Dramatiq's default is 20 retries over ~30 days: far too long for billing. Actors size their own
@@ -50,6 +51,7 @@ def project_middleware(
     *,
     dead_letters: DeadLetterStore | None = None,
     alerter: Alerter | None = None,
+    ledger: RunLedger | None = None,
 ) -> list[Middleware]:
     """The middleware every broker of ours runs, in order.
 
@@ -59,6 +61,7 @@ def project_middleware(
     if dead_letters is None:
         engine = make_engine(settings.database_url, pool_size=DEAD_LETTER_POOL_SIZE)
         dead_letters = SqlDeadLetterStore(engine)
+        ledger = ledger or SqlRunLedger(engine)
     return [
         # First: its before-hook runs first and its after-hook last, so every log line of a
         # message carries the message's context.
@@ -71,8 +74,8 @@ def project_middleware(
         CurrentMessage(),
         # Retry transient failures, fail fatal ones; then record + alert each failed message.
         ClassifiedRetries(default=DEFAULT_RETRY_POLICY),
-        DeadLetterRecorder(store=dead_letters, alerter=alerter or SentryAlerter()),
-        PeriodiqMiddleware(skip_delay=settings.periodic_skip_delay_s),
+        DeadLetterRecorder(store=dead_letters, alerter=alerter or SentryAlerter(), ledger=ledger),
+        FirstDeliveryPeriodiq(skip_delay=settings.periodic_skip_delay_s),
         PrometheusMetrics(settings),
         HealthEndpoint(settings),
         # Each worker process relays the outbox: no extra container, and a crash loses nothing.

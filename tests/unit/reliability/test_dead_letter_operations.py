@@ -196,3 +196,25 @@ def test_since_takes_an_age_or_an_iso_date(text: str, expected: datetime) -> Non
 def test_bad_time_specs_are_expected_failures(text: str) -> None:
     with pytest.raises(ops.InvalidTimeSpec):
         ops.parse_since(text, now=NOW)
+
+
+def test_a_replayed_periodic_message_runs_as_a_manual_trigger() -> None:
+    from datetime import UTC, datetime
+
+    from lineblocs_shared.models.jobs import DeadLetter
+    from lineblocs_shared.reliability.dead_letters import replay_message
+
+    letter = DeadLetter(
+        message_id="m-1",
+        queue_name="maintenance",
+        actor_name="purge_logs",
+        args="[]",
+        kwargs="{}",
+        options='{"scheduled_at": "2026-11-23T03:15:00+00:00", "retries": 3}',
+        reason="retries_exhausted",
+        first_seen_at=datetime(2026, 11, 23, 3, 15, tzinfo=UTC),
+        last_seen_at=datetime(2026, 11, 23, 4, 0, tzinfo=UTC),
+    )
+    message = replay_message(letter, message_id="m-2", now=datetime(2026, 11, 24, tzinfo=UTC))
+    assert "scheduled_at" not in message.options
+    assert "retries" not in message.options

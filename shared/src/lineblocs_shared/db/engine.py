@@ -43,6 +43,9 @@ def _configure_mysql_session(dbapi_connection: Any, _record: Any) -> None:
 def _configure_sqlite_session(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling issues BEGIN late and lets a leading SAVEPOINT commit
     # on its own; SQLAlchemy's documented fix: autocommit at the driver, BEGIN on our "begin".
+    # IMMEDIATE takes the write lock up front: a read-then-write transaction would otherwise fail
+    # at once (SQLITE_BUSY_SNAPSHOT) when another connection committed in between. The embedded
+    # mode is one machine's demo, so serialising writers costs nothing that matters.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
@@ -61,7 +64,7 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
             parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
         )
         event.listen(engine, "connect", _configure_sqlite_session)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     if "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})

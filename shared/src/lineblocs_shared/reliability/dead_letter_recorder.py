@@ -26,16 +26,23 @@ from lineblocs_shared.reliability.alerts import Alerter
 from lineblocs_shared.reliability.dead_letter_store import DeadLetterStore
 from lineblocs_shared.reliability.failure import DeadLetterReason
 from lineblocs_shared.reliability.redaction import redact_arguments, scrub_text
+from lineblocs_shared.reliability.run_ledger import RunLedger
 
 logger = logging.getLogger(__name__)
 
 
 class DeadLetterRecorder(Middleware):
     def __init__(
-        self, *, store: DeadLetterStore, alerter: Alerter, clock: Clock | None = None
+        self,
+        *,
+        store: DeadLetterStore,
+        alerter: Alerter,
+        ledger: RunLedger | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._store = store
         self._alerter = alerter
+        self._ledger = ledger
         self._clock = clock or SystemClock()
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
@@ -55,6 +62,7 @@ class DeadLetterRecorder(Middleware):
         letter = dead_letter_of(message, reason=reason, exception=exception, now=now)
         metrics.record_dead_letter(letter.actor_name, letter.queue_name, letter.reason)
         stored = self._record(letter)
+        self._mark_runs_dead(letter)
         if stored is not None and stored.alerted_at is not None:
             return  # alerted when this message was first dead-lettered
         try:
@@ -75,6 +83,17 @@ class DeadLetterRecorder(Middleware):
             # The alert still goes out (tagged "unrecorded"); RabbitMQ keeps its XQ copy.
             logger.exception("could not record dead letter of message %s", letter.message_id)
             return None
+
+    def _mark_runs_dead(self, letter: DeadLetter) -> None:
+        # A run whose retries ran out would otherwise stay FAILED in the ledger forever.
+        if self._ledger is None:
+            return
+        cause = f"{letter.exception_class or ''} {letter.exception_text or ''}".strip()
+        error = f"dead-lettered ({letter.reason}): {cause}"
+        try:
+            self._ledger.mark_dead(message_id=letter.message_id, error=error)
+        except Exception:
+            logger.exception("could not mark the runs of message %s dead", letter.message_id)
 
 
 def reason_of(broker: dramatiq.Broker, message: MessageProxy) -> DeadLetterReason:

@@ -75,10 +75,10 @@ def get_dead_letter(store: DeadLetterStore, dead_letter_id: int) -> DeadLetter:
 
 def replay_message(letter: DeadLetter, *, message_id: str, now: datetime) -> dramatiq.Message[Any]:
     """A fresh message with the stored queue, actor and arguments and no delivery history."""
+    # A replayed periodic message runs as a manual trigger: periodiq would skip it as stale.
+    dropped = {*failure.DELIVERY_HISTORY, "scheduled_at"}
     options = {
-        key: value
-        for key, value in json.loads(letter.options).items()
-        if key not in failure.DELIVERY_HISTORY
+        key: value for key, value in json.loads(letter.options).items() if key not in dropped
     }
     options[failure.REPLAY_OF] = letter.id
     return dramatiq.Message(

@@ -175,28 +175,18 @@ class PeriodicRunner:
     def _record_missed(self, job: PeriodicJob, *, tick: datetime) -> None:
         """Write the periods missed before `tick` as queued (catch-up all) or skipped rows."""
         state = RunState.QUEUED if job.catch_up == "all" else RunState.SKIPPED
-        for _ in range(3):  # a concurrent catch-up may insert some of the same periods
-            with LedgerUnit(self._engine) as uow:
-                last = uow.job_runs.last_tick_before(job=job.name, tick=tick)
-                if last is None:
-                    return  # never claimed before: the job starts at this period
-                oldest = max(last, tick - job.max_catch_up_age)
-                ticks = missed_ticks(job.spec, after=oldest, before=tick, limit=job.max_missed)
-                periods = {period_key(t): t for t in ticks}
-                for taken in uow.job_runs.existing_keys(job=job.name, run_keys=periods):
-                    del periods[taken]
-                if not periods:
-                    return
-                try:
+        for _ in range(3):
+            periods = self._unrecorded_missed(job, tick=tick)
+            if not periods:
+                return
+            try:
+                with LedgerUnit(self._engine) as uow:
                     uow.job_runs.add_missed(
-                        job=job.name,
-                        periods=list(periods.items()),
-                        state=state,
-                        at=self._clock.now(),
+                        job=job.name, periods=periods, state=state, at=self._clock.now()
                     )
                     uow.commit()
-                except IntegrityError:
-                    continue
+            except IntegrityError:
+                continue  # a concurrent catch-up recorded some of them: look again
             log.warning(
                 "%s: %d missed period(s) before %s recorded as %s (catch_up=%s)",
                 job.name,
@@ -206,6 +196,18 @@ class PeriodicRunner:
                 job.catch_up,
             )
             return
+
+    def _unrecorded_missed(self, job: PeriodicJob, *, tick: datetime) -> list[tuple[str, datetime]]:
+        """(run key, tick) of each period missed since the job's last claim, not yet recorded."""
+        with LedgerUnit(self._engine) as uow:
+            last = uow.job_runs.last_tick_before(job=job.name, tick=tick)
+            if last is None:
+                return []  # never claimed before: the job starts at this period
+            oldest = max(last, tick - job.max_catch_up_age)
+            ticks = missed_ticks(job.spec, after=oldest, before=tick, limit=job.max_missed)
+            periods = {period_key(t): t for t in ticks}
+            recorded = uow.job_runs.existing_keys(job=job.name, run_keys=periods)
+        return [(key, at) for key, at in periods.items() if key not in recorded]
 
     def _execute(
         self, job: PeriodicJob, run: JobRun, handler: Handler, *, catching_up: bool = False

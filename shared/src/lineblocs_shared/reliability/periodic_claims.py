@@ -116,19 +116,19 @@ class ClaimStore:
         if not exists and (run := self._insert(request)) is not None:
             return run
         for _ in range(MAX_CLAIM_ROUNDS):
+            current = self._read(request)
+            if current is None:  # deleted since (retention): claim it afresh
+                return self._insert(request)
+            now = self._clock.now()
+            judgement = judge_claim(
+                current, message_id=request.message_id, now=now, lease=request.lease
+            )
+            if not judgement.may_claim:
+                log.info("%s %s not claimed: %s", request.job, request.run_key, judgement.reason)
+                return None
+            # A transaction of its own: the compare-and-swap needs no fresh read, and SQLite
+            # refuses a write from a transaction whose read snapshot another writer outdated.
             with LedgerUnit(self._engine) as uow:
-                current = uow.job_runs.get(job=request.job, run_key=request.run_key)
-                if current is None:  # deleted since (retention): claim it afresh
-                    break
-                now = self._clock.now()
-                judgement = judge_claim(
-                    current, message_id=request.message_id, now=now, lease=request.lease
-                )
-                if not judgement.may_claim:
-                    log.info(
-                        "%s %s not claimed: %s", request.job, request.run_key, judgement.reason
-                    )
-                    return None
                 run = uow.job_runs.take_over(
                     run=current,
                     message_id=request.message_id,
@@ -136,14 +136,16 @@ class ClaimStore:
                     at=now,
                     reason=judgement.reason,
                 )
-                if run is not None:
-                    uow.commit()
-                    log.info("%s %s claimed: %s", request.job, request.run_key, judgement.reason)
-                    return run
-        else:
-            log.warning("%s %s: claim kept changing hands, giving up", request.job, request.run_key)
-            return None
-        return self._insert(request)
+                uow.commit()
+            if run is not None:
+                log.info("%s %s claimed: %s", request.job, request.run_key, judgement.reason)
+                return run
+        log.warning("%s %s: claim kept changing hands, giving up", request.job, request.run_key)
+        return None
+
+    def _read(self, request: ClaimRequest) -> JobRun | None:
+        with LedgerUnit(self._engine) as uow:
+            return uow.job_runs.get(job=request.job, run_key=request.run_key)
 
     def _insert(self, request: ClaimRequest) -> JobRun | None:
         try:

@@ -161,15 +161,17 @@ def test_of_two_workers_that_read_the_same_failed_claim_only_one_takes_it(
     handler = Recorder(failures={key: [RuntimeError("first attempt failed")]})
     with pytest.raises(RuntimeError):
         runner(ledger_engine, hour(0)).run(HOURLY_LATEST, handler, trigger=tick(hour(0), "m0"))
-    with LedgerUnit(ledger_engine) as first, LedgerUnit(ledger_engine) as second:
-        seen_by_first = first.job_runs.get(job=HOURLY_LATEST.name, run_key=key)
-        seen_by_second = second.job_runs.get(job=HOURLY_LATEST.name, run_key=key)
-        assert seen_by_first is not None
-        assert seen_by_second is not None
+    with LedgerUnit(ledger_engine) as first_read, LedgerUnit(ledger_engine) as second_read:
+        seen_by_first = first_read.job_runs.get(job=HOURLY_LATEST.name, run_key=key)
+        seen_by_second = second_read.job_runs.get(job=HOURLY_LATEST.name, run_key=key)
+    assert seen_by_first is not None
+    assert seen_by_second is not None
+    with LedgerUnit(ledger_engine) as first:
         won = first.job_runs.take_over(
             run=seen_by_first, message_id="a", claimed_by="a:1", at=hour(1), reason="test"
         )
         first.commit()
+    with LedgerUnit(ledger_engine) as second:
         lost = second.job_runs.take_over(
             run=seen_by_second, message_id="b", claimed_by="b:2", at=hour(1), reason="test"
         )
