@@ -46,7 +46,7 @@ DRAIN_TIMEOUT_S = 300.0
 class MiddlewareConfig:
     messages: int = 20_000
     threads: int = 8
-    repeat: int = 3
+    repeat: int = 5
 
 
 class AckClock(Middleware):

@@ -177,3 +177,16 @@ def sqlite_jobs_engine(tmp_path: Path) -> Iterator[Engine]:
     migrate.upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def jobs_mysql_url(empty_mysql_url: str) -> str:
+    """URL of a new database holding only our own lbj_* tables (what every worker needs)."""
+    from lineblocs_shared.db import migrate
+
+    engine = make_engine(empty_mysql_url)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    return empty_mysql_url

@@ -27,15 +27,15 @@ def health(*args: str, database_url: str, queue_url: str) -> subprocess.Complete
 
 
 def test_service_health_fails_until_its_queues_exist(
-    fresh_amqp_url: str, empty_mysql_url: str
+    fresh_amqp_url: str, jobs_mysql_url: str
 ) -> None:
     # Database and broker answer: without --service that is ready, even with no queue yet.
-    plain = health(database_url=empty_mysql_url, queue_url=fresh_amqp_url)
+    plain = health(database_url=jobs_mysql_url, queue_url=fresh_amqp_url)
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.startswith("ok: database: answers; broker: connected")
 
     missing = health(
-        "--service", "maintenance", database_url=empty_mysql_url, queue_url=fresh_amqp_url
+        "--service", "maintenance", database_url=jobs_mysql_url, queue_url=fresh_amqp_url
     )
     assert missing.returncode == 1
     assert "Traceback" not in missing.stderr
@@ -44,14 +44,14 @@ def test_service_health_fails_until_its_queues_exist(
         "(a worker declares them when it starts consuming)"
     ]
 
-    broker = build_broker(load_settings(queue_url=fresh_amqp_url, database_url=empty_mysql_url))
+    broker = build_broker(load_settings(queue_url=fresh_amqp_url, database_url=jobs_mysql_url))
     assert isinstance(broker, RabbitmqBroker)
     try:
         broker.declare_queue("maintenance", ensure=True)
     finally:
         broker.close()
     ready = health(
-        "--service", "maintenance", database_url=empty_mysql_url, queue_url=fresh_amqp_url
+        "--service", "maintenance", database_url=jobs_mysql_url, queue_url=fresh_amqp_url
     )
     assert ready.returncode == 0, ready.stderr
     assert "queues: present: maintenance, maintenance.DQ, maintenance.XQ" in ready.stdout

@@ -19,11 +19,11 @@ pytestmark = pytest.mark.integration
 
 
 def test_the_endpoint_lives_and_dies_with_the_worker(
-    fresh_amqp_url: str, empty_mysql_url: str
+    fresh_amqp_url: str, jobs_mysql_url: str
 ) -> None:
     port = free_port()
     settings = load_settings(
-        queue_url=fresh_amqp_url, database_url=empty_mysql_url, health_port=port
+        queue_url=fresh_amqp_url, database_url=jobs_mysql_url, health_port=port
     )
     broker = build_broker(settings)
     broker.add_middleware(HealthEndpoint(settings, cache_ttl_s=0))

@@ -37,8 +37,8 @@ def get(url: str) -> tuple[int, dict[str, object]]:
 
 
 @pytest.fixture
-def health_url(fresh_amqp_url: str, empty_mysql_url: str) -> Iterator[str]:
-    engine = make_engine(empty_mysql_url, pool_size=1)
+def health_url(fresh_amqp_url: str, jobs_mysql_url: str) -> Iterator[str]:
+    engine = make_engine(jobs_mysql_url, pool_size=1)
     readiness = CachedReadiness(
         [
             ("database", DatabaseCheck(engine)),
@@ -56,7 +56,7 @@ def health_url(fresh_amqp_url: str, empty_mysql_url: str) -> Iterator[str]:
 
 
 def test_readyz_waits_for_the_queue_and_its_delay_and_dead_letter_queues(
-    health_url: str, fresh_amqp_url: str, empty_mysql_url: str
+    health_url: str, fresh_amqp_url: str, jobs_mysql_url: str
 ) -> None:
     status, body = get(f"{health_url}/readyz")
     assert status == 503
@@ -85,7 +85,7 @@ def test_readyz_waits_for_the_queue_and_its_delay_and_dead_letter_queues(
         "missing: maintenance.DQ, maintenance.XQ"
     )
 
-    broker = build_broker(load_settings(queue_url=fresh_amqp_url, database_url=empty_mysql_url))
+    broker = build_broker(load_settings(queue_url=fresh_amqp_url, database_url=jobs_mysql_url))
     assert isinstance(broker, RabbitmqBroker)
     try:
         broker.declare_queue("maintenance", ensure=True)

@@ -50,13 +50,13 @@ def wait_for(what: str, probe: Callable[[], bool], proc: subprocess.Popen[str]) 
 
 
 def test_worker_serves_health_and_metrics_and_logs_json(
-    fresh_amqp_url: str, empty_mysql_url: str, tmp_path: Path
+    fresh_amqp_url: str, jobs_mysql_url: str, tmp_path: Path
 ) -> None:
     queue = f"observed_{uuid.uuid4().hex[:8]}"
     health_port, metrics_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "QUEUE_URL")}
     env.update(
-        DATABASE_URL=empty_mysql_url,
+        DATABASE_URL=jobs_mysql_url,
         QUEUE_URL=fresh_amqp_url,
         HEALTH_PORT=str(health_port),
         METRICS_PORT=str(metrics_port),
@@ -83,7 +83,7 @@ def test_worker_serves_health_and_metrics_and_logs_json(
         assert live_status == 200
         assert json.loads(live_body)["status"] == "alive"
 
-        sent = _send_two(fresh_amqp_url, empty_mysql_url, queue)
+        sent = _send_two(fresh_amqp_url, jobs_mysql_url, queue)
         dead_letters = f'lbj_dead_letters_total{{actor="observed",queue="{queue}",reason="fatal"}}'
         processed = f'dramatiq_messages_total{{actor_name="observed",queue_name="{queue}"}}'
 

@@ -161,8 +161,11 @@ def test_of_two_workers_that_read_the_same_failed_claim_only_one_takes_it(
     handler = Recorder(failures={key: [RuntimeError("first attempt failed")]})
     with pytest.raises(RuntimeError):
         runner(ledger_engine, hour(0)).run(HOURLY_LATEST, handler, trigger=tick(hour(0), "m0"))
-    with LedgerUnit(ledger_engine) as first_read, LedgerUnit(ledger_engine) as second_read:
+    # Both read the FAILED claim before either writes (one after the other: SQLite's
+    # BEGIN IMMEDIATE would make two open transactions wait on each other).
+    with LedgerUnit(ledger_engine) as first_read:
         seen_by_first = first_read.job_runs.get(job=HOURLY_LATEST.name, run_key=key)
+    with LedgerUnit(ledger_engine) as second_read:
         seen_by_second = second_read.job_runs.get(job=HOURLY_LATEST.name, run_key=key)
     assert seen_by_first is not None
     assert seen_by_second is not None
