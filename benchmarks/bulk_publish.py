@@ -171,7 +171,7 @@ def run(amqp_url: str, config: BulkPublishConfig) -> bool:
     print_table(
         f"bulk_publish — confirmed publishes, window {config.window}, "
         f"best of {config.repeat} runs (Dramatiq: 1 run)",
-        ["publisher", "messages", "msg/s", "x raw", "median msg/s", "each run, msg/s"],
+        ["publisher", "messages", "msg/s", "x raw", "median msg/s", "each run"],
         [
             (
                 m.name,

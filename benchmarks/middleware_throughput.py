@@ -173,7 +173,7 @@ def run(amqp_url: str, config: MiddlewareConfig) -> bool:
             "x Dramatiq defaults",
             "median msg/s",
             "CPU µs/msg",
-            "each run, msg/s",
+            "each run",
         ],
         [
             (

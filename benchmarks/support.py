@@ -47,7 +47,7 @@ class Measurement:
 
     @property
     def runs(self) -> str:
-        return " ".join(f"{self.messages / s:,.0f}" for s in self.seconds)
+        return " ".join(f"{self.messages / s / 1000:.1f}k" for s in self.seconds)
 
 
 class BenchQueues:

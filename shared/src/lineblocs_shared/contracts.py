@@ -8,6 +8,7 @@ with the same queue and actor name and validates its kwargs with the same payloa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import dramatiq
@@ -61,3 +62,65 @@ class PurgeLogs(Payload):
 
 
 PURGE_LOGS = Contract(queue=Queues.MAINTENANCE, actor="purge_logs", payload=PurgeLogs)
+
+
+# --- billing ----------------------------------------------------------------------------------
+
+
+class BillSubscription(Payload):
+    """Invoice and settle one subscription for one period (idempotent per period)."""
+
+    subscription_id: int = Field(ge=1)
+    period_start: datetime
+    period_end: datetime
+
+
+class RetryInvoicePayment(Payload):
+    """Dunning: try again to collect a FAILED invoice (one new attempt, one new key)."""
+
+    billing_period_id: int = Field(ge=1)
+
+
+BILL_SUBSCRIPTION = Contract(
+    queue=Queues.BILLING, actor="bill_subscription", payload=BillSubscription
+)
+RETRY_INVOICE_PAYMENT = Contract(
+    queue=Queues.BILLING, actor="retry_invoice_payment", payload=RetryInvoicePayment
+)
+
+
+# --- notifications (billing events, sent through the outbox) --------------------------------
+
+
+class PaymentFailed(Payload):
+    """A charge was declined or impossible: the site's `payment_failures` fields, and more."""
+
+    workspace_id: int
+    subscription_id: int
+    creator_id: int
+    invoice_id: int
+    reason: str  # the gateway's decline code, or no_card
+    card_brand: str | None = None
+    card_last_4: str | None = None
+    attempt: int = Field(ge=1)
+    amount_cents: int = Field(ge=0)
+    currency: str = Field(min_length=3, max_length=3)
+
+
+class PaymentReceipt(Payload):
+    """An invoice was paid (by card or prepaid credits)."""
+
+    workspace_id: int
+    subscription_id: int
+    creator_id: int
+    invoice_id: int
+    amount_cents: int = Field(ge=0)
+    currency: str = Field(min_length=3, max_length=3)
+    paid_at: datetime
+    source: str  # CARD or CREDITS
+
+
+PAYMENT_FAILED = Contract(queue=Queues.NOTIFICATIONS, actor="payment_failed", payload=PaymentFailed)
+PAYMENT_RECEIPT = Contract(
+    queue=Queues.NOTIFICATIONS, actor="payment_receipt", payload=PaymentReceipt
+)
