@@ -138,6 +138,16 @@ def test_five_thousand_messages_are_confirmed_queued_and_consumed_by_our_worker(
     assert received == set(range(count))
 
 
+def test_one_publisher_serves_one_publish_after_another(amqp_url: str) -> None:
+    queue = _queue_name()
+    publisher = BulkPublisher(amqp_url)
+    first, second = _messages(queue, 10), _messages(queue, 10)
+
+    assert publisher.publish(first).published == 10
+    assert publisher.publish(second).published == 10
+    assert _depth(amqp_url, queue) == 20
+
+
 def test_messages_rabbitmq_nacks_are_retried_then_reported_failed(amqp_url: str) -> None:
     queue = _queue_name()
     declarer = LimitedQueues(url=amqp_url, middleware=[], max_length=60)

@@ -29,9 +29,9 @@ from lineblocs_shared.reliability.outbox import (
     run_relay,
 )
 from lineblocs_shared.reliability.outbox_publishers import (
-    BrokerPublisher,
     confirmed_publishing_broker,
 )
+from lineblocs_shared.reliability.outbox_worker import relay_publisher
 from lineblocs_shared.runtime import configure_logging
 from lineblocs_shared.settings import Settings, load_settings
 
@@ -63,7 +63,7 @@ def relay(
     broker = confirmed_publishing_broker(settings.queue_url)
     try:
         with _engine(settings) as engine:
-            outbox_relay = OutboxRelay(engine, BrokerPublisher(broker))
+            outbox_relay = OutboxRelay(engine, relay_publisher(broker, settings))
             if once:
                 result = outbox_relay.relay_once(batch_size)
                 typer.echo(

@@ -98,7 +98,8 @@ class BulkPublisher:
     """Publishes Dramatiq messages to RabbitMQ with windowed publisher confirms.
 
     `declarer` declares queues (pass the process's broker when it uses `max_priority`, so the
-    arguments match); by default a middleware-less `RabbitmqBroker` on the same URL does it.
+    arguments match); by default each `publish()` uses a middleware-less `RabbitmqBroker` on the
+    same URL and closes it at the end.
     """
 
     def __init__(
@@ -113,13 +114,13 @@ class BulkPublisher:
     ) -> None:
         if window < 1 or max_attempts < 1 or confirm_timeout_s <= 0:
             raise ValueError("window and max_attempts must be >= 1, confirm_timeout_s > 0")
+        self._amqp_url = amqp_url
         self._parameters = pika.URLParameters(amqp_url)
         self._window = window
         self._confirm_timeout_s = confirm_timeout_s
         self._max_attempts = max_attempts
         self._retry_backoff_s = retry_backoff_s
-        self._owns_declarer = declarer is None
-        self._declarer = declarer or RabbitmqBroker(url=amqp_url, middleware=[])
+        self._declarer = declarer
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> BulkPublisher:
@@ -128,11 +129,12 @@ class BulkPublisher:
     def publish(self, messages: Iterable[dramatiq.Message[Any]]) -> BulkResult:
         result = BulkResult()
         feed = _Feed(messages, result)
+        declarer = self._declarer or RabbitmqBroker(url=self._amqp_url, middleware=[])
         rounds_without_send = 0
         troubled_rounds = 0
         try:
             while not feed.exhausted:
-                outcome = self._round(feed).run()
+                outcome = self._round(feed, declarer).run()
                 result.published += outcome.confirmed
                 self._requeue_or_fail(outcome, feed, result)
                 rounds_without_send = 0 if outcome.sent else rounds_without_send + 1
@@ -145,8 +147,8 @@ class BulkPublisher:
                 else:
                     troubled_rounds = 0
         finally:
-            if self._owns_declarer:
-                self._declarer.close()
+            if declarer is not self._declarer:
+                declarer.close()
         if result.failed:
             logger.error(
                 "bulk publish: %d published, %d failed (first: %s)",
@@ -156,19 +158,19 @@ class BulkPublisher:
             )
         return result
 
-    def _round(self, feed: _Feed) -> ConfirmedRound:
+    def _round(self, feed: _Feed, declarer: RabbitmqBroker) -> ConfirmedRound:
+        def declare(queue: str) -> None:
+            # Again in each round: a queue deleted meanwhile (an unroutable return) comes back.
+            declarer.queues_pending.add(queue)
+            declarer.declare_queue(queue, ensure=True)
+
         return ConfirmedRound(
             self._parameters,
             feed,
-            self._declare,
+            declare,
             window=self._window,
             confirm_timeout_s=self._confirm_timeout_s,
         )
-
-    def _declare(self, queue: str) -> None:
-        # Declared again in each round: a queue deleted meanwhile (an unroutable return) comes back.
-        self._declarer.queues_pending.add(queue)
-        self._declarer.declare_queue(queue, ensure=True)
 
     def _requeue_or_fail(self, outcome: RoundOutcome, feed: _Feed, result: BulkResult) -> None:
         for pending, reason in outcome.rejected:

@@ -126,7 +126,9 @@ class ConfirmedRound:
         channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=self._on_confirming)
 
     def _on_channel_closed(self, _channel: Any, reason: BaseException) -> None:
-        self._abort(f"channel closed: {reason!r}")
+        # A lost connection closes its channels first, with the connection's error.
+        lost = isinstance(reason, pika.exceptions.AMQPConnectionError)
+        self._abort(f"{'connection lost' if lost else 'channel closed'}: {reason!r}")
 
     def _on_confirming(self, _frame: Any) -> None:
         self._watch_confirms()
@@ -210,6 +212,8 @@ class ConfirmedRound:
         connection = self._connection
         if connection is None:
             return
+        # pika has no public abort: a connection left by this deadline is abandoned unclosed,
+        # and its socket closes when the object is collected.
         connection.ioloop.call_later(CLOSE_GRACE_S, connection.ioloop.stop)
         if not (connection.is_closing or connection.is_closed):
             connection.close()

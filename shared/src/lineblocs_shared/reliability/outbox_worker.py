@@ -13,12 +13,20 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any
 
 import dramatiq
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.middleware import Middleware
 
 from lineblocs_shared.db import make_engine
-from lineblocs_shared.reliability.outbox import DEFAULT_BATCH_SIZE, OutboxRelay, run_relay
+from lineblocs_shared.reliability.bulk import BulkPublisher
+from lineblocs_shared.reliability.outbox import (
+    DEFAULT_BATCH_SIZE,
+    OutboxPublisher,
+    OutboxRelay,
+    run_relay,
+)
 from lineblocs_shared.reliability.outbox_publishers import (
     BrokerPublisher,
+    WindowedPublisher,
     confirmed_publishing_broker,
 )
 from lineblocs_shared.settings import Settings
@@ -92,13 +100,20 @@ def relay_for_worker(settings: Settings) -> RelayOpener:
             else confirmed_publishing_broker(settings.queue_url)
         )
         try:
-            yield OutboxRelay(engine, BrokerPublisher(publishing))
+            yield OutboxRelay(engine, relay_publisher(publishing, settings))
         finally:
             if publishing is not broker:
                 publishing.close()
             engine.dispose()
 
     return open_relay
+
+
+def relay_publisher(broker: dramatiq.Broker, settings: Settings) -> OutboxPublisher:
+    """Windowed confirms on RabbitMQ (one round trip per window); enqueue in embedded mode."""
+    if settings.uses_embedded_broker or not isinstance(broker, RabbitmqBroker):
+        return BrokerPublisher(broker)
+    return WindowedPublisher(BulkPublisher(settings.queue_url, declarer=broker))
 
 
 def outbox_relay_middleware(settings: Settings) -> OutboxRelayMiddleware:
