@@ -14,9 +14,9 @@ from dramatiq.middleware import CurrentMessage
 from lineblocs_shared.broker import build_broker
 from lineblocs_shared.db import make_engine, migrate
 from lineblocs_shared.reliability.alerts import RecordingAlerter
-from lineblocs_shared.reliability.periodic_claims import LedgerUnit
 from lineblocs_shared.reliability.periodiq_skip import FirstDeliveryPeriodiq
 from lineblocs_shared.settings import Settings
+from lineblocs_shared.uow import LedgerUnit
 
 
 def _run(broker: StubBroker) -> None:

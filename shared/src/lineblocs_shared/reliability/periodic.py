@@ -39,8 +39,9 @@ from sqlalchemy.exc import IntegrityError
 from lineblocs_shared.clock import Clock
 from lineblocs_shared.models.jobs import JobRun, RunState
 from lineblocs_shared.reliability.errors import ErrorKind, classify
-from lineblocs_shared.reliability.periodic_claims import ClaimRequest, ClaimStore, LedgerUnit
+from lineblocs_shared.reliability.periodic_claims import ClaimRequest, ClaimStore
 from lineblocs_shared.reliability.periodic_ticks import missed_ticks, parse_tick, period_key
+from lineblocs_shared.uow import LedgerUnit
 
 log = logging.getLogger(__name__)
 

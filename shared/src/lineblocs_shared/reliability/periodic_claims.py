@@ -17,43 +17,18 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from types import TracebackType
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from lineblocs_shared.clock import Clock
 from lineblocs_shared.models.jobs import JobRun, RunState
-from lineblocs_shared.repositories.jobs import JobRunRepository
+from lineblocs_shared.uow import LedgerUnit
 
 log = logging.getLogger(__name__)
 
 # Each lost compare-and-swap means the row changed under us; re-read and judge again.
 MAX_CLAIM_ROUNDS = 5
-
-
-class LedgerUnit:
-    """A unit of work over our ledger alone: unlike `UnitOfWork`, it needs no Lineblocs table."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    def __enter__(self) -> LedgerUnit:
-        self.session = Session(self._engine, expire_on_commit=False)
-        self.job_runs = JobRunRepository(session=self.session)
-        return self
-
-    def commit(self) -> None:
-        self.session.commit()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.session.close()  # rolls back what was not committed
 
 
 class Verdict(StrEnum):

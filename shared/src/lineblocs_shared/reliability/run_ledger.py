@@ -6,7 +6,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
-from lineblocs_shared.reliability.periodic_claims import LedgerUnit
+from lineblocs_shared.uow import LedgerUnit
 
 
 class RunLedger(Protocol):

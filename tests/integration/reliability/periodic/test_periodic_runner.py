@@ -25,8 +25,9 @@ from lineblocs_shared.reliability.periodic import (
     PeriodicRunner,
     Trigger,
 )
-from lineblocs_shared.reliability.periodic_claims import ClaimRequest, ClaimStore, LedgerUnit
+from lineblocs_shared.reliability.periodic_claims import ClaimRequest, ClaimStore
 from lineblocs_shared.reliability.periodic_ticks import period_key
+from lineblocs_shared.uow import LedgerUnit
 from tests.integration.reliability.periodic.support import ledger, transitions
 
 pytestmark = pytest.mark.integration
