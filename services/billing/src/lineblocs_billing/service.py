@@ -1,5 +1,6 @@
 """How the shared CLI finds the billing service (entry point `lineblocs_jobs.services`)."""
 
+from lineblocs_billing.cli import app
 from lineblocs_shared.contracts import Queues
 from lineblocs_shared.services import ServiceSpec
 
@@ -8,4 +9,6 @@ SERVICE = ServiceSpec(
     summary="invoicing and charging of subscriptions, dunning, failed-payment events",
     worker_module="lineblocs_billing.worker",
     queues=(Queues.BILLING,),
+    cli=app,
+    demo=None,
 )

@@ -1,8 +1,13 @@
 """Target module of `dramatiq` and `periodiq` for the billing service.
 
-Order matters: the broker is installed before any actor module is imported.
+Order matters: the broker is installed (every middleware, periodiq's included) before the
+actors module is imported, and the composition root before any actor runs.
 """
 
+from lineblocs_billing import composition
 from lineblocs_shared.runtime import bootstrap_process
 
 settings, broker = bootstrap_process()
+composition.install(composition.build(settings))
+
+from lineblocs_billing import actors  # noqa: E402,F401  (registers the actors)

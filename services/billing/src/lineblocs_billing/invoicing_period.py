@@ -1,0 +1,120 @@
+"""Invoice one subscription for one period: the entry point of the bill handler.
+
+`invoice_period` decides whether the period is to be written now, computes it, and writes it in
+the caller's unit of work (the caller commits). Every reason not to write is an outcome, not an
+exception — a redelivered message, a subscription deleted or cancelled since it was enqueued —
+except a missing plan (`PlanMissing`) and a refused value (`InvoiceNotWritable`): both fatal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from lineblocs_billing.invoicing import (
+    InvoiceDraft,
+    anchor_day_of,
+    compute_invoice,
+    period_for,
+)
+from lineblocs_billing.invoicing_write import write_invoice
+from lineblocs_billing.periods import first_due_period
+from lineblocs_billing.records import BillingPeriodRepository
+from lineblocs_shared.lineblocs_settings import LineblocsSettings
+from lineblocs_shared.models.billing import BillingCycle, Subscription
+from lineblocs_shared.models.billing_runs import BillingPeriodRecord
+from lineblocs_shared.models.tenants import Workspace
+from lineblocs_shared.uow import UnitOfWork
+
+
+class OutcomeKind(StrEnum):
+    WRITTEN = "written"  # this call wrote the period: an invoice, or nothing due
+    ALREADY_WRITTEN = "already_written"  # an earlier or concurrent run did: `record` is it
+    SUBSCRIPTION_MISSING = "subscription_missing"  # deleted since enqueued: log, no-op
+    NOT_BILLABLE = "not_billable"  # no longer ACTIVE, or its workspace inactive: no-op
+    NOT_ENDED = "not_ended"  # the period ends after `now`
+    EARLIER_PERIOD_DUE = "earlier_period_due"  # bill `due_start`'s period first (catch-up order)
+    SUPERSEDED = "superseded"  # the subscription's dates are already past this period
+
+
+@dataclass(frozen=True)
+class InvoicingOutcome:
+    kind: OutcomeKind
+    record: BillingPeriodRecord | None = None
+    draft: InvoiceDraft | None = None
+    due_start: datetime | None = None  # the subscription's next period to bill, when known
+    detail: str = ""
+
+    @property
+    def has_record(self) -> bool:
+        """Settling can go on from `record` (written now or before)."""
+        return self.record is not None
+
+
+def invoice_period(
+    uow: UnitOfWork,
+    *,
+    subscription_id: int,
+    period_start: datetime,
+    period_end: datetime,
+    lineblocs_settings: LineblocsSettings,
+    now: datetime,
+) -> InvoicingOutcome:
+    records = BillingPeriodRepository(session=uow.session)
+    done = records.of_subscription(subscription_id=subscription_id, period_start=period_start)
+    if done is not None:
+        return InvoicingOutcome(OutcomeKind.ALREADY_WRITTEN, record=done)
+    subscription = uow.subscriptions.get(subscription_id=subscription_id)
+    workspace = (
+        None if subscription is None else uow.workspaces.get(workspace_id=subscription.workspace_id)
+    )
+    if subscription is None or workspace is None:
+        return InvoicingOutcome(
+            OutcomeKind.SUBSCRIPTION_MISSING,
+            detail=f"subscription {subscription_id} or its workspace no longer exists",
+        )
+    done = records.get(
+        cycle=BillingCycle(subscription.billing_cycle).value,
+        workspace_id=subscription.workspace_id,
+        period_start=period_start,
+    )
+    if done is not None:  # written for another subscription of the same workspace
+        return InvoicingOutcome(OutcomeKind.ALREADY_WRITTEN, record=done)
+    refusal = _refusal(subscription, workspace, start=period_start, end=period_end, now=now)
+    if refusal is not None:
+        return refusal
+    period = period_for(subscription, start=period_start, end=period_end)
+    draft = compute_invoice(uow, subscription_id=subscription_id, period=period)
+    written = write_invoice(uow, draft, now=now, lineblocs_settings=lineblocs_settings)
+    kind = OutcomeKind.WRITTEN if written.wrote else OutcomeKind.ALREADY_WRITTEN
+    return InvoicingOutcome(kind, record=written.record, draft=draft if written.wrote else None)
+
+
+def _refusal(
+    subscription: Subscription,
+    workspace: Workspace,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> InvoicingOutcome | None:
+    """Why this period is not to be written now, or None when it is."""
+    if subscription.status.upper() != "ACTIVE" or not workspace.active:
+        return InvoicingOutcome(
+            OutcomeKind.NOT_BILLABLE,
+            detail=f"subscription {subscription.status}, workspace active={workspace.active}",
+        )
+    due = first_due_period(
+        next_billing_date=subscription.next_billing_date,
+        cycle=BillingCycle(subscription.billing_cycle),
+        anchor_day=anchor_day_of(subscription),
+        now=now,
+    )
+    if (start, end) != (due.start, due.end):
+        kind = OutcomeKind.SUPERSEDED if start < due.start else OutcomeKind.EARLIER_PERIOD_DUE
+        detail = f"the subscription's next period is {due.start:%Y-%m-%d}..{due.end:%Y-%m-%d}"
+        return InvoicingOutcome(kind, due_start=due.start, detail=detail)
+    if end > now:
+        return InvoicingOutcome(OutcomeKind.NOT_ENDED, due_start=due.start, detail="not ended")
+    return None

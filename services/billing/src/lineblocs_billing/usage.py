@@ -1,0 +1,268 @@
+"""A workspace's debits for one period, aggregated in SQL: one query whatever the row count.
+
+Billing rules §2. Each debit's cents are first rounded half up to an integer (`whole_cents`:
+older databases store DOUBLE(8,2)). CALL debits consume the plan's allowance in order of
+`calls.started_at`, then debit id: a window function keeps the running sum of durations, so a
+call's overage is `min(max(consumed - allowance, 0), duration)` where `consumed` includes the call
+itself, and its charge is `round(cents * over / duration)` half up in exact integer arithmetic.
+Everything runs in SQLAlchemy Core that MariaDB 10.11 and SQLite ≥ 3.25 both execute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Subquery,
+    Table,
+    and_,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlmodel import Session
+
+from lineblocs_billing.sql_rounding import div_half_up, whole_cents
+from lineblocs_shared.models.billing import Credit, Debit
+from lineblocs_shared.models.tenants import Workspace
+from lineblocs_shared.models.usage import Call
+
+DEBITS: Table = Debit.__table__  # type: ignore[attr-defined]
+CREDITS: Table = Credit.__table__  # type: ignore[attr-defined]
+CALLS: Table = Call.__table__  # type: ignore[attr-defined]
+WORKSPACES: Table = Workspace.__table__  # type: ignore[attr-defined]
+
+# Sources compared upper-case: MySQL's collation ignores case, SQLite's does not.
+CALL_SOURCE = "CALL"
+NOT_USAGE = "SUBSCRIPTION"  # written by billing itself (PAYG membership), never usage
+RECORDING_SOURCES = ("RECORDING", "API USAGE - RECORDING")
+FAX_SOURCES = ("FAX", "API USAGE - FAX")
+NUMBER_SOURCES = ("NUMBER_RENTAL", "DID_RENTAL")
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Which rows are the workspace's: its own, plus its creator's rows without a workspace
+    when the creator created exactly one workspace (this one)."""
+
+    workspace_id: int
+    creator_id: int
+    creator_workspaces: int
+
+    @property
+    def includes_creator_rows(self) -> bool:
+        return self.creator_workspaces == 1
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    metered_calls: int  # CALL debits, after the allowance
+    other_usage: int  # SMS, toll-free, data, TTS/STT and unknown sources: in full
+    recording: int
+    fax: int
+    number: int
+    debits: int  # usage rows counted
+
+    @property
+    def call_costs(self) -> int:
+        return self.metered_calls + self.other_usage
+
+
+def attributed_rows(
+    table: Table,
+    scope: Attribution,
+    *,
+    columns: Sequence[ColumnElement[Any]],
+    where: Sequence[ColumnElement[bool]],
+) -> Subquery:
+    """The workspace's rows of `table` as a subquery; UNION ALL keeps each half on an index."""
+    own = select(*columns).where(table.c.workspace_id == scope.workspace_id, *where)
+    if not scope.includes_creator_rows:
+        return own.subquery()
+    creators = select(*columns).where(
+        table.c.workspace_id.is_(None), table.c.user_id == scope.creator_id, *where
+    )
+    return union_all(own, creators).subquery()
+
+
+def usage_in_period(
+    *, start: datetime, end: datetime, source: ColumnElement[str]
+) -> list[ColumnElement[bool]]:
+    """Debits of the half-open period [start, end), except billing's own SUBSCRIPTION debits."""
+    return [DEBITS.c.created_at >= start, DEBITS.c.created_at < end, source != NOT_USAGE]
+
+
+class Kind(IntEnum):
+    """What a debit is billed as. A small integer, not the VARCHAR source, is what the
+    derived tables, the sort and the window carry: it halves the time on 100,000 rows."""
+
+    CALL = 0
+    OTHER = 1  # SMS, toll-free, data, TTS/STT and unknown sources: in full, into call_costs
+    RECORDING = 2
+    FAX = 3
+    NUMBER = 4
+
+
+def kind_of(source: ColumnElement[str]) -> ColumnElement[int]:
+    return case(
+        (source == CALL_SOURCE, Kind.CALL.value),
+        (source.in_(RECORDING_SOURCES), Kind.RECORDING.value),
+        (source.in_(FAX_SOURCES), Kind.FAX.value),
+        (source.in_(NUMBER_SOURCES), Kind.NUMBER.value),
+        else_=Kind.OTHER.value,
+    )
+
+
+def usage_totals(
+    session: Session, scope: Attribution, *, start: datetime, end: datetime, allowance_seconds: int
+) -> UsageTotals:
+    source = func.upper(DEBITS.c.source)
+    rows = attributed_rows(
+        DEBITS,
+        scope,
+        columns=[
+            DEBITS.c.id,
+            kind_of(source).label("kind"),
+            whole_cents(DEBITS.c.cents).label("cents"),
+            DEBITS.c.module_id,
+        ],
+        where=usage_in_period(start=start, end=end, source=source),
+    )
+    duration = case((CALLS.c.duration < 0, 0), else_=CALLS.c.duration)
+    calls = rows.outerjoin(
+        CALLS, and_(rows.c.kind == Kind.CALL.value, CALLS.c.id == rows.c.module_id)
+    )
+    ordered = (
+        select(
+            rows.c.kind,
+            rows.c.cents,
+            CALLS.c.id.label("call_id"),
+            duration.label("duration"),
+            func.sum(duration)
+            .over(
+                partition_by=rows.c.kind,
+                order_by=(CALLS.c.started_at, rows.c.id),
+                rows=(None, 0),
+            )
+            .label("consumed"),
+        )
+        .select_from(calls)
+        .subquery()
+    )
+    r = ordered.c
+    stmt = select(
+        _sum_where(r.kind == Kind.CALL.value, _call_charge(r, allowance_seconds)),
+        *(_sum_where(r.kind == kind.value, r.cents) for kind in list(Kind)[1:]),
+        func.count(),
+    )
+    metered, other, recording, fax, number, count = session.execute(stmt).one()
+    return UsageTotals(
+        metered_calls=as_int(metered),
+        other_usage=as_int(other),
+        recording=as_int(recording),
+        fax=as_int(fax),
+        number=as_int(number),
+        debits=as_int(count),
+    )
+
+
+def _call_charge(r: Any, allowance_seconds: int) -> ColumnElement[int]:
+    # An integer we computed, rendered inline: no bind to re-type inside DIV on MySQL.
+    allowance = literal_column(str(int(allowance_seconds)), Integer)
+    over = case(
+        (r.consumed <= allowance, 0),
+        (r.consumed - allowance >= r.duration, r.duration),
+        else_=r.consumed - allowance,
+    )
+    return case(
+        (r.call_id.is_(None), r.cents),  # the call row is missing: charged in full
+        # A zero-length call: charged in full once nothing remains (consumed includes it: +0).
+        (r.duration == 0, case((r.consumed >= allowance, r.cents), else_=0)),
+        else_=div_half_up(r.cents * over, r.duration),
+    )
+
+
+def _sum_where(condition: ColumnElement[bool], amount: ColumnElement[int]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, amount), else_=0)), 0)
+
+
+def as_int(value: object) -> int:
+    """A SUM from MySQL is a DECIMAL: exact, and integral for sums of integers."""
+    if isinstance(value, Decimal):
+        if value != value.to_integral_value():
+            raise ValueError(f"expected an integral sum, got {value}")
+        return int(value)
+    return int(value or 0)  # type: ignore[call-overload]
+
+
+def balance_before(
+    session: Session, scope: Attribution, *, before: datetime, excluding_debit_key: str
+) -> int:
+    """Σ APPROVED credits - Σ debits of the workspace created before `before` (rules §4).
+
+    The period's own SUBSCRIPTION debit is excluded by key: it is dated at the period end, so
+    it is outside the sum anyway, and stays outside even if a clock skew put it earlier.
+    """
+    credits = attributed_rows(
+        CREDITS,
+        scope,
+        columns=[whole_cents(CREDITS.c.cents).label("cents")],
+        where=[func.upper(CREDITS.c.status) == "APPROVED", CREDITS.c.created_at < before],
+    )
+    debits = attributed_rows(
+        DEBITS,
+        scope,
+        columns=[whole_cents(DEBITS.c.cents).label("cents")],
+        where=[
+            DEBITS.c.created_at < before,
+            func.coalesce(DEBITS.c.deduplication_key, "") != excluding_debit_key,
+        ],
+    )
+    credited = select(func.coalesce(func.sum(credits.c.cents), 0)).scalar_subquery()
+    debited = select(func.coalesce(func.sum(debits.c.cents), 0)).scalar_subquery()
+    credit_total, debit_total = session.execute(select(credited, debited)).one()
+    return as_int(credit_total) - as_int(debit_total)
+
+
+def unattributed_of_creator(
+    session: Session, scope: Attribution, *, start: datetime, end: datetime
+) -> int:
+    """The creator's usage rows without a workspace, left out because the creator has several
+    workspaces (0 when they are attributed to this one)."""
+    if scope.includes_creator_rows:
+        return 0
+    source = func.upper(DEBITS.c.source)
+    stmt = select(func.count()).where(
+        DEBITS.c.workspace_id.is_(None),
+        DEBITS.c.user_id == scope.creator_id,
+        *usage_in_period(start=start, end=end, source=source),
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def unattributed_debits(session: Session, *, start: datetime, end: datetime) -> int:
+    """All usage rows of a period that belong to no workspace: no workspace_id, and a user who
+    did not create exactly one workspace (for the run report; one query)."""
+    created = (
+        select(func.count())
+        .where(WORKSPACES.c.creator_id == DEBITS.c.user_id)
+        .correlate(DEBITS)
+        .scalar_subquery()
+    )
+    source = func.upper(DEBITS.c.source)
+    stmt = select(func.count()).where(
+        DEBITS.c.workspace_id.is_(None),
+        or_(DEBITS.c.user_id.is_(None), created != 1),
+        *usage_in_period(start=start, end=end, source=source),
+    )
+    return int(session.execute(stmt).scalar_one())
