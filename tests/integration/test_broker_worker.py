@@ -127,6 +127,9 @@ def test_maintenance_worker_consumes_the_contract_message(
 
     worker = start_worker("maintenance")  # type: ignore[operator]
     run = _wait_for_run(prepared_db, message_id=sent.message_id, timeout_s=60, proc=worker)
+    # The CLI became dramatiq with a low prefetch (its 2 threads, not Dramatiq's 2 x 2).
+    environ = Path(f"/proc/{worker.pid}/environ").read_bytes().split(b"\0")
+    assert b"dramatiq_queue_prefetch=2" in environ
 
     assert run.state == "succeeded"
     assert '"debugger_logs": 3' in (run.summary or "")

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     )
     worker_processes: int = Field(1, ge=1, le=64, description="dramatiq worker processes")
     worker_threads: int = Field(4, ge=1, le=256, description="dramatiq threads per process")
+    worker_prefetch: int = Field(
+        0,
+        ge=0,
+        le=1000,
+        description="unacked messages a worker process holds per queue; 0: its thread count",
+    )
     db_pool_size: int = Field(5, ge=1, le=100, description="SQLAlchemy pool size per process")
     periodic_skip_delay_s: int = Field(
         300, ge=1, description="periodiq drops periodic messages older than this (seconds)"

@@ -52,6 +52,23 @@ def test_a_month_end_anniversary_does_not_drift_to_the_28th() -> None:
     assert ends == ["2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30"]
 
 
+def test_a_calendar_flow_subscription_stays_on_the_first_whatever_its_signup_day() -> None:
+    # The site bills calendar-flow signups on the 1st with billing_anchor_day = the signup day.
+    period = first_due_period(
+        next_billing_date=at(2026, 11, 1), cycle=M, anchor_day=23, now=at(2026, 11, 2)
+    )
+    assert (period.start, period.end) == (at(2026, 10, 1), at(2026, 11, 1))
+    assert period.following().end == at(2026, 12, 1)
+
+
+def test_an_anchor_restores_the_day_after_a_clamped_month_end() -> None:
+    period = first_due_period(
+        next_billing_date=at(2026, 2, 28), cycle=M, anchor_day=30, now=at(2026, 3, 1)
+    )
+    assert period.start == at(2026, 1, 30)
+    assert period.following().end == at(2026, 3, 30)
+
+
 def test_consecutive_periods_touch() -> None:
     period = period_ending(at(2026, 1, 31), cycle=M, anchor_day=31)
     for _ in range(14):

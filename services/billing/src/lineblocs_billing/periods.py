@@ -2,10 +2,12 @@
 
 Billing rules §1: the period ends at `next_billing_date` (else the first instant of the current
 calendar month or year) and starts one cycle earlier, by calendar arithmetic with the day
-clamped to the month's length. Our decision where the rules are silent (docs/billing.md): the
-day of month is the subscription's anchor (`billing_anchor_day`, else the day the period ends),
-so a subscription anchored on the 31st ends on Jan 31, Feb 28, Mar 31, Apr 30 — no drift to the
-28th after February — and consecutive periods always touch.
+clamped to the month's length. Our decision where the rules are silent (docs/billing.md): a
+period's day of month is the day it ends — except when that end was clamped to a month's last
+day, where the subscription's `billing_anchor_day` is the true day. So a subscription anchored
+on the 31st ends on Jan 31, Feb 28, Mar 31, Apr 30 (no drift to the 28th after February), one
+billed on the 1st by the site's calendar flow stays on the 1st whatever its signup day, and
+consecutive periods always touch.
 """
 
 from __future__ import annotations
@@ -52,11 +54,19 @@ def shift_months(moment: datetime, months: int, anchor_day: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
+def effective_anchor(end: datetime, anchor_day: int | None) -> int:
+    """The day of month of the period ending at `end` (see the module docstring)."""
+    last_day = calendar.monthrange(end.year, end.month)[1]
+    if anchor_day is not None and end.day == last_day and anchor_day > end.day:
+        return anchor_day
+    return end.day
+
+
 def period_ending(
     end: datetime, *, cycle: BillingCycle, anchor_day: int | None = None
 ) -> BillingPeriod:
     """The period that ends at `end`."""
-    anchor = anchor_day or end.day
+    anchor = effective_anchor(end, anchor_day)
     start = shift_months(end, -MONTHS_PER_CYCLE[cycle], anchor)
     return BillingPeriod(start=start, end=end, cycle=cycle, anchor_day=anchor)
 

@@ -64,11 +64,13 @@ def worker(
 ) -> None:
     """Run the service's Dramatiq worker on its own queues."""
     settings, spec = _checked(service)
+    thread_count = threads or settings.worker_threads
     argv = dramatiq_argv(
-        spec,
-        processes=processes or settings.worker_processes,
-        threads=threads or settings.worker_threads,
+        spec, processes=processes or settings.worker_processes, threads=thread_count
     )
+    # Dramatiq prefetches threads x 2 messages per queue by default, read from its environment
+    # at import: keep it low so a killed worker strands few messages and work spreads evenly.
+    os.environ["dramatiq_queue_prefetch"] = str(settings.worker_prefetch or thread_count)  # noqa: SIM112 - Dramatiq reads it lower-case
     os.execv(argv[0], argv)  # noqa: S606 - argv is ours, no shell involved
 
 
