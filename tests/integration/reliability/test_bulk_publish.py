@@ -148,6 +148,21 @@ def test_one_publisher_serves_one_publish_after_another(amqp_url: str) -> None:
     assert _depth(amqp_url, queue) == 20
 
 
+def test_a_failing_message_source_is_raised_not_taken_for_a_lost_connection(
+    amqp_url: str,
+) -> None:
+    queue = _queue_name()
+    messages = _messages(queue, 100)
+
+    def source() -> Iterator[dramatiq.Message[Any]]:
+        yield from messages[:40]
+        raise LookupError("the distributor's page query failed")
+
+    with pytest.raises(LookupError, match="page query failed"):
+        BulkPublisher(amqp_url).publish(source())
+    assert _depth(amqp_url, queue) == 40  # what was taken before the failure went out
+
+
 def test_messages_rabbitmq_nacks_are_retried_then_reported_failed(amqp_url: str) -> None:
     queue = _queue_name()
     declarer = LimitedQueues(url=amqp_url, middleware=[], max_length=60)

@@ -64,14 +64,26 @@ class _Feed:
     """The messages still to send: retries first, then the caller's iterable, read lazily."""
 
     def __init__(self, messages: Iterable[dramatiq.Message[Any]], result: BulkResult) -> None:
-        self._source: Iterator[dramatiq.Message[Any]] = iter(messages)
+        self._source: Iterator[dramatiq.Message[Any]] | None = iter(messages)
         self._backlog: deque[Pending] = deque()
         self._result = result
+        # The caller's iterable failed: raised by publish() once the round in flight is settled.
+        # (Raised inside pika's IOLoop it would pass for a lost connection and end publish()
+        # quietly with part of the messages unsent.)
+        self.source_error: Exception | None = None
 
     def take(self) -> Pending | None:
         if self._backlog:
             return self._backlog.popleft()
-        for message in self._source:
+        while self._source is not None:
+            try:
+                message = next(self._source)
+            except StopIteration:
+                self._source = None
+                break
+            except Exception as exc:
+                self.source_error, self._source = exc, None
+                break
             try:
                 return Pending(message=message, body=message.encode())
             except Exception as exc:  # an argument JSON cannot encode: no attempt can succeed
@@ -149,6 +161,8 @@ class BulkPublisher:
         finally:
             if declarer is not self._declarer:
                 declarer.close()
+        if feed.source_error is not None:
+            raise feed.source_error
         if result.failed:
             logger.error(
                 "bulk publish: %d published, %d failed (first: %s)",
