@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -28,10 +27,9 @@ from lineblocs_shared.models.logs import DebuggerLog
 from lineblocs_shared.settings import load_settings
 from lineblocs_shared.uow import UnitOfWork
 from tests.factories import make_user, make_workspace
+from tests.support.cli import CLI
 
 pytestmark = pytest.mark.integration
-
-CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
 
 
 def _queue_depth(amqp_url: str, queue: str) -> int:

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect
 
 from lineblocs_shared.db import make_engine, migrate
 from lineblocs_shared.db.reference import apply_legacy_variant
+from tests.support.cli import CLI
 
 pytestmark = pytest.mark.integration
-
-CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
 
 
 def run_cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from lineblocs_shared.cli.processes import dramatiq_argv, periodiq_argv
 from lineblocs_shared.services import get_service, installed_services
-
-CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
+from tests.support.cli import CLI
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,9 +15,9 @@ from lineblocs_shared.models.jobs import JobRun
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
 from lineblocs_shared.services import installed_services
 from lineblocs_shared.uow import UnitOfWork
+from tests.support.cli import CLI
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
 
 
 def test_demo_runs_the_maintenance_actor_through_the_broker(tmp_path: Path) -> None:

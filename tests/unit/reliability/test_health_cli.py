@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
-CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
+from tests.support.cli import CLI
 
 
 def test_one_line_per_failing_check() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -45,8 +44,7 @@ from lineblocs_shared.reliability.outbox_publishers import (
 )
 from lineblocs_shared.reliability.outbox_worker import OutboxRelayMiddleware, relay_for_worker
 from lineblocs_shared.settings import load_settings
-
-CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
+from tests.support.cli import CLI
 
 
 class Greeting(Payload):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -21,10 +19,9 @@ from tests.integration.reliability.dead_letters.conftest import (
     queue_depth,
     wait_until,
 )
+from tests.support.cli import CLI
 
 pytestmark = pytest.mark.integration
-
-CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
 
 
 def dlq(rabbit: RabbitHarness, *args: str) -> subprocess.CompletedProcess[str]:

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
 from lineblocs_shared.broker import build_broker
 from lineblocs_shared.settings import load_settings
+from tests.support.cli import CLI
 
 pytestmark = pytest.mark.integration
-
-CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
 
 
 def health(*args: str, database_url: str, queue_url: str) -> subprocess.CompletedProcess[str]:

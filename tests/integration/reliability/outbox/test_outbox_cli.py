@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pika
 import pytest
@@ -16,11 +14,10 @@ from sqlmodel import Session
 
 from lineblocs_shared.contracts import Contract
 from lineblocs_shared.reliability.outbox import add_to_outbox, outbox_stats
+from tests.support.cli import CLI
 from tests.support.outbox_scenario import PaymentFailedNotice
 
 pytestmark = pytest.mark.integration
-
-CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
 
 
 def cli_env(engine: Engine, amqp_url: str) -> dict[str, str]:

@@ -10,12 +10,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import dramatiq
@@ -35,10 +33,10 @@ from lineblocs_shared.settings import load_settings
 from lineblocs_shared.uow import UnitOfWork
 from tests.factories import make_user, make_workspace
 from tests.integration.reliability.periodic.support import ledger, transitions
+from tests.support.cli import CLI
 
 pytestmark = pytest.mark.integration
 
-CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
 SCHEDULERS = 3
 
 

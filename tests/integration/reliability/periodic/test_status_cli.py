@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pendulum
 import pytest
@@ -16,10 +14,10 @@ from typer.testing import CliRunner
 from lineblocs_shared.cli.app import app
 from lineblocs_shared.clock import FixedClock
 from lineblocs_shared.reliability.periodic import Period, PeriodicJob, PeriodicRunner, Trigger
+from tests.support.cli import CLI
 
 pytestmark = pytest.mark.integration
 
-CLI = str(Path(sys.executable).with_name("lineblocs-jobs"))
 T0 = datetime(2026, 11, 23, 3, 15, tzinfo=UTC)
 PURGE = PeriodicJob(name="maintenance.purge_logs", cron="15 3 * * *", catch_up="latest")
 REPORT = PeriodicJob(name="billing.report", cron="15 3 * * *", catch_up="all")
