@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from lineblocs_maintenance.handlers import PURGE_LOGS_JOB
 from lineblocs_shared.clock import FixedClock
 from lineblocs_shared.demo.runner import prepare, run_services
 from lineblocs_shared.models.jobs import JobRun
@@ -36,7 +37,9 @@ def test_demo_runs_the_maintenance_actor_through_the_broker(tmp_path: Path) -> N
     with UnitOfWork(ctx.engine) as uow:
         remaining = uow.session.execute(select(DebuggerLog.created_at)).scalars().all()
         traces = uow.session.execute(select(ErrorUserTrace.created_at)).scalars().all()
-        runs = uow.session.execute(select(JobRun)).scalars().all()
+        runs = (
+            uow.session.execute(select(JobRun).where(JobRun.job == PURGE_LOGS_JOB)).scalars().all()
+        )
     assert len(remaining) == total_logs - old_logs
     assert all(created >= cutoff for created in [*remaining, *traces])
     assert [run.state for run in runs] == ["succeeded"]
@@ -57,4 +60,6 @@ def test_make_demo_command_needs_no_environment(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Seeded Lineblocs data" in result.stdout
     assert "succeeded" in result.stdout
-    assert "services run: maintenance" in result.stdout
+    assert "Billing — invoices" in result.stdout
+    assert "card_declined" in result.stdout
+    assert "services run: billing, maintenance" in result.stdout

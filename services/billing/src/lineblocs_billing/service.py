@@ -1,6 +1,7 @@
 """How the shared CLI finds the billing service (entry point `lineblocs_jobs.services`)."""
 
 from lineblocs_billing.cli import app
+from lineblocs_billing.demo import demo_step
 from lineblocs_shared.contracts import Queues
 from lineblocs_shared.services import ServiceSpec
 
@@ -10,5 +11,5 @@ SERVICE = ServiceSpec(
     worker_module="lineblocs_billing.worker",
     queues=(Queues.BILLING,),
     cli=app,
-    demo=None,
+    demo=demo_step,
 )

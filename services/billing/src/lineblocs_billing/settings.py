@@ -2,14 +2,21 @@
 
 Lineblocs' own billing settings (gateway, keys, currency, retries, invoice due days) live in its
 database and are read per run through `LineblocsSettings`; this class holds only what belongs to
-our deployment. Invoicing and the preview need none yet: the gateway and the distributor add
-theirs here.
+our deployment. The payment adapters have theirs in `lineblocs_shared.payments.PaymentSettings`.
 """
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class BillingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    billing_resettle_after_min: int = Field(
+        60,
+        ge=5,
+        le=24 * 60,
+        description="the dunning sweep settles again an invoice left unsettled this long (minutes)",
+    )

@@ -5,9 +5,12 @@ actors module is imported, and the composition root before any actor runs.
 """
 
 from lineblocs_billing import composition
+from lineblocs_billing.prefetch import QueuePrefetch
 from lineblocs_shared.runtime import bootstrap_process
 
 settings, broker = bootstrap_process()
-composition.install(composition.build(settings))
+deps = composition.build(settings)
+composition.install(deps)
+broker.add_middleware(QueuePrefetch(settings.worker_prefetch))
 
 from lineblocs_billing import actors  # noqa: E402,F401  (registers the actors)

@@ -14,6 +14,7 @@ from pathlib import Path
 import dramatiq
 from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.worker import _WorkerMiddleware as WorkerMiddleware
 from sqlalchemy import Engine
 
 from lineblocs_shared.broker import install_broker
@@ -61,6 +62,12 @@ class DemoContext:
             worker.join()
         finally:
             worker.stop()
+            # A stopped Dramatiq worker stays registered on its broker (its _WorkerMiddleware)
+            # and would start consumers for queues declared later by another demo step, taking
+            # their messages with no thread to run them: unregister it.
+            self.broker.middleware[:] = [
+                m for m in self.broker.middleware if not isinstance(m, WorkerMiddleware)
+            ]
 
 
 def prepare(database_path: Path, *, clock: Clock) -> DemoContext:

@@ -1,8 +1,9 @@
 """A small, realistic Lineblocs dataset for the demo (and for tests that want a whole tenant).
 
 Plans as Lineblocs' own seeder makes them; workspaces with seats, monthly and annual
-subscriptions (one on a free trial), phone numbers, cards, calls with their CALL debits, and
-debugger logs old and new. Everything goes through the repositories, so it proves the models.
+subscriptions (one on a free trial), phone numbers, cards (one declined on a period's first
+try), calls with their CALL debits, debugger logs old and new, and Lineblocs' own dunning
+settings. Everything goes through the repositories, so it proves the models.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 
 from lineblocs_shared.models.billing import BillingCycle, Card, Debit, ServicePlan, Subscription
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
+from lineblocs_shared.models.settings_store import CustomizationsKVStore
 from lineblocs_shared.models.tenants import User, Workspace, WorkspaceUser
 from lineblocs_shared.models.usage import Call, DidNumber
 from lineblocs_shared.uow import UnitOfWork
@@ -34,6 +36,15 @@ TENANTS = (
     ("Initech Voice", "basic", BillingCycle.ANNUAL, 2, 1, 25, False),
     ("Hooli Labs", "company", BillingCycle.MONTHLY, 1, 1, 10, True),
     ("Umbrella Pay-go", "pay-as-you-go", BillingCycle.MONTHLY, 1, 1, 30, False),
+)
+# Its card is declined on the first try of a period, then accepted (the fake gateway's
+# `decline_once`): the demo's decline and its successful dunning retry.
+DECLINE_ONCE_TENANT = "Globex Support"
+# Lineblocs' own settings, as the admin UI saves them: dunning on, three retries.
+CUSTOMIZATIONS: tuple[tuple[str, bool | int | str], ...] = (
+    ("billing_retry_enabled", True),
+    ("billing_num_retries", 3),
+    ("default_currency", "CAD"),
 )
 
 
@@ -71,6 +82,7 @@ def seed_demo_dataset(engine: Engine, *, now: datetime, seed: int = 7) -> DemoDa
             )
             assert priced.plan.id is not None
             data.plans[key] = priced.plan.id
+        uow.session.add_all(CustomizationsKVStore.of(key, value) for key, value in CUSTOMIZATIONS)
         for index, tenant in enumerate(TENANTS):
             _seed_tenant(uow, data, rng, index=index, tenant=tenant, start=period_start, now=now)
         _seed_logs(uow, data, rng, now=now)
@@ -133,7 +145,9 @@ def _seed_tenant(
             user_id=creator.id,
             issuer="visa",
             last_4=f"{4242 + index:04d}"[-4:],
-            stripe_payment_method_id=f"pm_demo_{slug}",
+            stripe_payment_method_id=(
+                "pm_demo_decline_once" if name == DECLINE_ONCE_TENANT else f"pm_demo_{slug}"
+            ),
             primary=True,
             exp_month=(index % 12) + 1,
             exp_year=now.year + 1,

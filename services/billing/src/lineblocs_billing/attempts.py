@@ -1,0 +1,72 @@
+"""Our `lbj_payment_attempts` rows, and the period row they hang off, read under lock.
+
+An attempt is committed before its gateway call (state `pending`), gets the gateway's payment id
+as soon as the payment exists (`created`, committed before it is confirmed), and ends
+`succeeded` or `declined`. `pending`/`created` are unresolved: a redelivery resumes them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from lineblocs_shared.models.billing_runs import AttemptState, BillingPeriodRecord, PaymentAttempt
+
+UNRESOLVED = (AttemptState.PENDING, AttemptState.CREATED)
+
+
+def attempt_key(workspace_id: int, period_start: datetime, attempt_no: int) -> str:
+    """`lineblocs_<workspace id>_<period start Ymd>_<n>`: Stripe idempotency keys derive from it
+    and it is Braintree's order_id, so a redelivery finds its payment again."""
+    return f"lineblocs_{workspace_id}_{period_start:%Y%m%d}_{attempt_no}"
+
+
+class AttemptRepository:
+    def __init__(self, *, session: Session) -> None:
+        self._session = session
+
+    def lock_period(self, *, period_id: int) -> BillingPeriodRecord | None:
+        """The period row, locked until the transaction ends (SQLite: its writer lock)."""
+        stmt = (
+            select(BillingPeriodRecord)
+            .where(col(BillingPeriodRecord.id) == period_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return self._session.execute(stmt).scalars().first()
+
+    def get(self, *, attempt_id: int) -> PaymentAttempt | None:
+        return self._session.get(PaymentAttempt, attempt_id, populate_existing=True)
+
+    def unresolved(self, *, period_id: int) -> PaymentAttempt | None:
+        """The period's attempt still in flight (at most one: a new one waits for it)."""
+        stmt = (
+            select(PaymentAttempt)
+            .where(
+                col(PaymentAttempt.billing_period_id) == period_id,
+                col(PaymentAttempt.state).in_([s.value for s in UNRESOLVED]),
+            )
+            .order_by(col(PaymentAttempt.attempt_no))
+        )
+        return self._session.execute(stmt).scalars().first()
+
+    def next_number(self, *, period_id: int) -> int:
+        stmt = select(func.coalesce(func.max(col(PaymentAttempt.attempt_no)), 0)).where(
+            col(PaymentAttempt.billing_period_id) == period_id
+        )
+        return int(self._session.execute(stmt).scalar_one()) + 1
+
+    def of_period(self, *, period_id: int) -> list[PaymentAttempt]:
+        stmt = (
+            select(PaymentAttempt)
+            .where(col(PaymentAttempt.billing_period_id) == period_id)
+            .order_by(col(PaymentAttempt.attempt_no))
+        )
+        return list(self._session.execute(stmt).scalars().all())
+
+    def add(self, *, attempt: PaymentAttempt) -> PaymentAttempt:
+        self._session.add(attempt)
+        self._session.flush()
+        return attempt

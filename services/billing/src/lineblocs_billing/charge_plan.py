@@ -1,0 +1,268 @@
+"""Step 1 of settling a period: decide under the period's lock, and commit the attempt.
+
+Nothing is left to collect (paid, closed on the site, given up) → an outcome, nothing written.
+An attempt still in flight → resume it. A failed period whose next dunning try is not due → wait.
+Otherwise: pay-as-you-go covered by credits → paid now; no chargeable card → failed now (no
+gateway call); else attempt n+1 is committed **before** the gateway is called, with its
+deterministic key (`attempts.attempt_key`). See `charging.py` for the steps after it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from lineblocs_billing.attempts import AttemptRepository, attempt_key
+from lineblocs_billing.composition import Billing
+from lineblocs_billing.dunning import DunningPolicy
+from lineblocs_billing.settlement import (
+    NO_CARD,
+    Billee,
+    Failure,
+    PaidFrom,
+    mark_closed,
+    mark_failed,
+    mark_paid,
+)
+from lineblocs_shared.lineblocs_settings import LineblocsSettings
+from lineblocs_shared.models.billing import Card, Invoice
+from lineblocs_shared.models.billing_runs import (
+    AttemptState,
+    BillingPeriodRecord,
+    PaymentAttempt,
+    PeriodState,
+)
+from lineblocs_shared.payments import ChargeRequest, PaymentGateway
+from lineblocs_shared.reliability.errors import FatalError
+from lineblocs_shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+SETTLEABLE = (PeriodState.INVOICED, PeriodState.FAILED)
+PAID_STATUSES = frozenset({"PAID", "APPROVED"})
+CLOSED_STATUSES = frozenset({"CANCELLED", "REFUNDED"})
+
+
+class Settled(StrEnum):
+    PAID = "paid"  # charged now (or found charged at the gateway)
+    PAID_FROM_CREDITS = "paid_from_credits"  # pay-as-you-go: nothing charged
+    DECLINED = "declined"
+    NO_CARD = "no_card"
+    NOT_DUE = "not_due"  # failed, and its next dunning try is later
+    NOTHING_TO_DO = "nothing_to_do"  # paid, nothing due, given up, or closed on the site
+
+
+@dataclass(frozen=True)
+class ChargePlan:
+    """What step 1 committed: the attempt to drive at the gateway."""
+
+    period_id: int
+    attempt_id: int
+    attempt_no: int
+    request: ChargeRequest
+    stored_payment_id: str | None
+    resumed: bool
+    gateway: PaymentGateway
+
+
+def prepare(deps: Billing, period_id: int) -> ChargePlan | Settled:
+    now = whole_seconds_now(deps)
+    with UnitOfWork(deps.engine) as uow:
+        attempts = AttemptRepository(session=uow.session)
+        record = attempts.lock_period(period_id=period_id)
+        if record is None:
+            raise FatalError(f"billing period {period_id} does not exist")
+        if record.state not in SETTLEABLE:
+            return Settled.NOTHING_TO_DO
+        invoice = uow.invoices.get(invoice_id=record.invoice_id) if record.invoice_id else None
+        closed = _closed_elsewhere(record, invoice, now=now)
+        if closed is not None:
+            uow.session.add(record)
+            uow.commit()
+            return closed
+        assert invoice is not None
+        billee = billee_of(uow, record)
+        lineblocs = LineblocsSettings(bind=uow.session)
+        in_flight = attempts.unresolved(period_id=period_id)
+        if in_flight is not None:
+            return _resume(deps, uow, billee, in_flight, lineblocs)
+        if record.state == PeriodState.FAILED and not _due(record, now):
+            return Settled.NOT_DUE
+        if record.amount_due_cents <= 0:  # pay-as-you-go, covered by credits
+            mark_paid(
+                uow,
+                record=record,
+                invoice=invoice,
+                billee=billee,
+                paid_from=PaidFrom.CREDITS,
+                charged_cents=0,
+                currency=lineblocs.default_currency,
+                payment_id=None,
+                now=now,
+                clock=deps.clock,
+            )
+            uow.commit()
+            return Settled.PAID_FROM_CREDITS
+        card = uow.cards.default_for_workspace(workspace_id=billee.workspace_id)
+        if not _chargeable(card, billee):
+            failure = Failure(NO_CARD, card, record.amount_due_cents, lineblocs.default_currency)
+            mark_failed(
+                uow,
+                record=record,
+                invoice=invoice,
+                billee=billee,
+                failure=failure,
+                policy=policy_of(lineblocs),
+                now=now,
+                clock=deps.clock,
+            )
+            uow.commit()
+            return Settled.NO_CARD
+        assert card is not None
+        gateway = deps.gateway_provider.for_run(lineblocs)  # misconfigured: fatal, nothing written
+        plan = _new_attempt(deps, uow, record, billee, card, gateway, now=now)
+        uow.commit()
+        return plan
+
+
+def _closed_elsewhere(
+    record: BillingPeriodRecord, invoice: Invoice | None, *, now: datetime
+) -> Settled | None:
+    """The invoice was paid, cancelled or deleted on the site: nothing to collect any more."""
+    if invoice is None:
+        log.warning("billing period %s: its invoice %s is gone", record.id, record.invoice_id)
+        mark_closed(record, PeriodState.NOTHING_DUE, now=now)
+        return Settled.NOTHING_TO_DO
+    status = invoice.status.upper()
+    if status in PAID_STATUSES or status in CLOSED_STATUSES:
+        state = PeriodState.PAID if status in PAID_STATUSES else PeriodState.NOTHING_DUE
+        log.info("billing period %s: invoice %s is %s on the site", record.id, invoice.id, status)
+        mark_closed(record, state, now=now)
+        return Settled.NOTHING_TO_DO
+    return None
+
+
+def _due(record: BillingPeriodRecord, now: datetime) -> bool:
+    return record.next_attempt_at is not None and record.next_attempt_at <= now
+
+
+def billee_of(uow: UnitOfWork, record: BillingPeriodRecord) -> Billee:
+    workspace = uow.workspaces.get(workspace_id=record.workspace_id)
+    if workspace is None:  # deleting a workspace deletes its invoices: we never get here
+        raise FatalError(f"workspace {record.workspace_id} of period {record.id} does not exist")
+    creator = uow.users.get(user_id=workspace.creator_id)
+    return Billee(
+        workspace_id=record.workspace_id,
+        subscription_id=record.subscription_id,
+        creator_id=workspace.creator_id,
+        customer_id=(creator.stripe_id if creator is not None else "").strip(),
+    )
+
+
+def _chargeable(card: Card | None, billee: Billee) -> bool:
+    """A card the gateway can charge: a payment method of a known customer."""
+    return bool(card and (card.stripe_payment_method_id or "").strip() and billee.customer_id)
+
+
+def policy_of(lineblocs: LineblocsSettings) -> DunningPolicy:
+    return DunningPolicy.of(
+        retry_enabled=lineblocs.billing_retry_enabled, num_retries=lineblocs.billing_num_retries
+    )
+
+
+def _new_attempt(
+    deps: Billing,
+    uow: UnitOfWork,
+    record: BillingPeriodRecord,
+    billee: Billee,
+    card: Card,
+    gateway: PaymentGateway,
+    *,
+    now: datetime,
+) -> ChargePlan:
+    assert record.id is not None
+    assert record.invoice_id is not None  # a settleable period has its invoice
+    attempts = AttemptRepository(session=uow.session)
+    number = attempts.next_number(period_id=record.id)
+    attempt = attempts.add(
+        attempt=PaymentAttempt(
+            billing_period_id=record.id,
+            invoice_id=record.invoice_id,
+            workspace_id=record.workspace_id,
+            attempt_no=number,
+            attempt_key=attempt_key(record.workspace_id, record.period_start, number),
+            gateway=gateway.name,
+            amount_cents=record.amount_due_cents,
+            currency=gateway.currency,
+            state=AttemptState.PENDING,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    # If this delivery dies with the attempt unresolved, the sweep brings the period back then.
+    record.next_attempt_at = now + timedelta(minutes=deps.options.billing_resettle_after_min)
+    record.updated_at = now
+    uow.session.add(record)
+    return _plan(record.id, attempt, billee, card, gateway, resumed=False)
+
+
+def _resume(
+    deps: Billing,
+    uow: UnitOfWork,
+    billee: Billee,
+    attempt: PaymentAttempt,
+    lineblocs: LineblocsSettings,
+) -> ChargePlan:
+    gateway = deps.gateway_provider.for_run(lineblocs)
+    if attempt.gateway != gateway.name:
+        raise FatalError(
+            f"payment attempt {attempt.attempt_key} was made on {attempt.gateway} but the "
+            f"gateway is now {gateway.name}: resolve it on {attempt.gateway} by hand"
+        )
+    card = uow.cards.default_for_workspace(workspace_id=billee.workspace_id)
+    if not _chargeable(card, billee):
+        raise FatalError(
+            f"payment attempt {attempt.attempt_key} is unresolved and workspace "
+            f"{billee.workspace_id} no longer has a chargeable card: resolve it by hand"
+        )
+    assert card is not None
+    log.info("resuming payment attempt %s (%s)", attempt.attempt_key, attempt.state)
+    return _plan(attempt.billing_period_id, attempt, billee, card, gateway, resumed=True)
+
+
+def _plan(
+    period_id: int,
+    attempt: PaymentAttempt,
+    billee: Billee,
+    card: Card,
+    gateway: PaymentGateway,
+    *,
+    resumed: bool,
+) -> ChargePlan:
+    assert attempt.id is not None
+    request = ChargeRequest(
+        attempt_key=attempt.attempt_key,
+        amount_cents=attempt.amount_cents,
+        currency=attempt.currency,
+        customer_id=billee.customer_id,
+        payment_method_id=(card.stripe_payment_method_id or "").strip(),
+        workspace_id=attempt.workspace_id,
+        invoice_id=attempt.invoice_id,
+        description=f"Lineblocs invoice {attempt.invoice_id}",
+    )
+    return ChargePlan(
+        period_id=period_id,
+        attempt_id=attempt.id,
+        attempt_no=attempt.attempt_no,
+        request=request,
+        stored_payment_id=attempt.gateway_payment_id,
+        resumed=resumed,
+        gateway=gateway,
+    )
+
+
+def whole_seconds_now(deps: Billing) -> datetime:
+    """Whole seconds: MariaDB keeps no fractions, and SQLite must agree."""
+    return deps.clock.now().replace(microsecond=0)

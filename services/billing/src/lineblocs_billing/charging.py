@@ -1,0 +1,181 @@
+"""Settling one billing period exactly once (design notes, "exactly-once charging").
+
+    settle_period(deps, period_id=...)
+
+1. Hold the period (`locks.py`: one settler at a time), lock its row, decide, and commit the
+   attempt before the gateway is called (`charge_plan.prepare`).
+2. Call the gateway outside any transaction (`charge_attempt`): create, commit the payment id on
+   the attempt (`created`), confirm. A resumed attempt first asks the gateway where it stands.
+3. Record the outcome in a new transaction (`settlement.py`): paid, or failed with the next
+   dunning try; events through the outbox.
+A kill at any point leaves an attempt `pending`/`created`; the next delivery resumes it, so a
+period is charged successfully at most once whatever is redelivered.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from lineblocs_billing.attempts import AttemptRepository
+from lineblocs_billing.charge_plan import (
+    PAID_STATUSES,
+    ChargePlan,
+    Settled,
+    billee_of,
+    policy_of,
+    prepare,
+    whole_seconds_now,
+)
+from lineblocs_billing.composition import Billing
+from lineblocs_billing.settlement import Failure, PaidFrom, mark_failed, mark_paid
+from lineblocs_shared.lineblocs_settings import LineblocsSettings
+from lineblocs_shared.models.billing import Invoice
+from lineblocs_shared.models.billing_runs import AttemptState, PaymentAttempt
+from lineblocs_shared.payments import GatewayPayment, PaymentStatus, charge_attempt
+from lineblocs_shared.reliability.errors import TransientError
+from lineblocs_shared.uow import UnitOfWork
+
+__all__ = ["PaymentProcessing", "PeriodBusy", "Settled", "settle_period"]
+
+log = logging.getLogger(__name__)
+
+ERROR_TEXT_LIMIT = 2000
+
+
+class PeriodBusy(TransientError):
+    """Another delivery is settling this period right now: try again later."""
+
+
+class PaymentProcessing(TransientError):
+    """The gateway has not decided yet; the attempt stays unresolved and is asked again."""
+
+
+def settle_period(deps: Billing, *, period_id: int) -> Settled:
+    with deps.period_locks.hold(period_id) as mine:
+        if not mine:
+            raise PeriodBusy(f"billing period {period_id} is being settled by another delivery")
+        step = prepare(deps, period_id)
+        if isinstance(step, Settled):
+            return step
+        payment = _drive(deps, step)
+        return _record_outcome(deps, step, payment)
+
+
+# --- 2. the gateway, outside any transaction ----------------------------------------------
+
+
+def _drive(deps: Billing, plan: ChargePlan) -> GatewayPayment:
+    def record_created(payment: GatewayPayment) -> None:
+        # Committed before the payment is confirmed: a redelivery then finds it by its id.
+        with UnitOfWork(deps.engine) as uow:
+            attempt = _attempt(uow, plan)
+            attempt.gateway_payment_id = payment.payment_id
+            attempt.state = AttemptState.CREATED
+            attempt.updated_at = whole_seconds_now(deps)
+            uow.session.add(attempt)
+            uow.commit()
+
+    try:
+        return charge_attempt(
+            plan.gateway,
+            plan.request,
+            stored_payment_id=plan.stored_payment_id,
+            resumed=plan.resumed,
+            record_created=record_created,
+        )
+    except Exception as exc:
+        _note_error(deps, plan, exc)
+        raise
+
+
+def _note_error(deps: Billing, plan: ChargePlan, exc: Exception) -> None:
+    """Best effort: the attempt says why it is stuck (the message's retry or dead letter
+    carries the error anyway)."""
+    try:
+        with UnitOfWork(deps.engine) as uow:
+            attempt = _attempt(uow, plan)
+            attempt.error = f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT]
+            attempt.updated_at = whole_seconds_now(deps)
+            uow.session.add(attempt)
+            uow.commit()
+    except Exception:
+        log.exception("could not note the error of payment attempt %s", plan.request.attempt_key)
+
+
+# --- 3. record the outcome -----------------------------------------------------------------
+
+
+def _record_outcome(deps: Billing, plan: ChargePlan, payment: GatewayPayment) -> Settled:
+    now = whole_seconds_now(deps)
+    with UnitOfWork(deps.engine) as uow:
+        record = AttemptRepository(session=uow.session).lock_period(period_id=plan.period_id)
+        assert record is not None
+        attempt = _attempt(uow, plan)
+        attempt.gateway_payment_id = payment.payment_id
+        attempt.updated_at = now
+        if payment.status in (PaymentStatus.PROCESSING, PaymentStatus.CREATED):
+            attempt.state = AttemptState.CREATED
+            uow.session.add(attempt)
+            uow.commit()
+            raise PaymentProcessing(
+                f"payment {payment.payment_id} of {attempt.attempt_key} is still "
+                f"{payment.gateway_status} at {plan.gateway.name}"
+            )
+        invoice = uow.invoices.get(invoice_id=attempt.invoice_id)
+        assert invoice is not None
+        billee = billee_of(uow, record)
+        attempt.resolved_at = now
+        attempt.error = None
+        if payment.succeeded:
+            attempt.state = AttemptState.SUCCEEDED
+            _warn_if_paid_meanwhile(invoice, attempt)
+            mark_paid(
+                uow,
+                record=record,
+                invoice=invoice,
+                billee=billee,
+                paid_from=PaidFrom.CARD,
+                charged_cents=attempt.amount_cents,
+                currency=attempt.currency,
+                payment_id=payment.payment_id,
+                now=now,
+                clock=deps.clock,
+            )
+            result = Settled.PAID
+        else:
+            attempt.state = AttemptState.DECLINED
+            attempt.decline_code = (payment.decline_code or "declined")[:64]
+            attempt.error = payment.decline_message
+            lineblocs = LineblocsSettings(bind=uow.session)
+            card = uow.cards.default_for_workspace(workspace_id=record.workspace_id)
+            failure = Failure(attempt.decline_code, card, attempt.amount_cents, attempt.currency)
+            mark_failed(
+                uow,
+                record=record,
+                invoice=invoice,
+                billee=billee,
+                failure=failure,
+                policy=policy_of(lineblocs),
+                now=now,
+                clock=deps.clock,
+            )
+            result = Settled.DECLINED
+        uow.session.add(attempt)
+        uow.commit()
+    log.info("payment attempt %s: %s", plan.request.attempt_key, result)
+    return result
+
+
+def _warn_if_paid_meanwhile(invoice: Invoice, attempt: PaymentAttempt) -> None:
+    if invoice.status.upper() in PAID_STATUSES:
+        log.error(
+            "invoice %s was paid on the site while attempt %s was charging: refund one by hand",
+            invoice.id,
+            attempt.attempt_key,
+        )
+
+
+def _attempt(uow: UnitOfWork, plan: ChargePlan) -> PaymentAttempt:
+    attempt = AttemptRepository(session=uow.session).get(attempt_id=plan.attempt_id)
+    assert attempt is not None
+    return attempt

@@ -1,0 +1,150 @@
+"""The billing service's part of `lineblocs-jobs demo`: one monthly cycle, a decline, a retry.
+
+Real actors on the in-process broker with worker threads, the fake payment gateway:
+1. the distributor's actor enqueues one bill message per due subscription; the bill actor
+   invoices and charges each (one card is declined: the invoice is FAILED, dunning scheduled);
+2. the demo's clock moves past the first dunning due time (a day later) and the sweep actor
+   enqueues the retry, whose new attempt succeeds.
+Then it prints the invoices, the payment attempts and the events left for notifications.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from lineblocs_billing import composition
+from lineblocs_billing.distributor_job import DISTRIBUTE_BILLS, DistributeBills
+from lineblocs_billing.dunning_job import SWEEP_DUNNING, SweepDunning
+from lineblocs_billing.gateways import FixedGateway
+from lineblocs_billing.locks import InProcessPeriodLocks
+from lineblocs_billing.settings import BillingSettings
+from lineblocs_shared.clock import FixedClock
+from lineblocs_shared.demo.runner import DemoContext, Row
+from lineblocs_shared.lineblocs_settings import LineblocsSettings
+from lineblocs_shared.models.billing import Invoice
+from lineblocs_shared.models.billing_runs import BillingPeriodRecord, PaymentAttempt
+from lineblocs_shared.models.jobs import OutboxMessage
+from lineblocs_shared.models.tenants import Workspace
+from lineblocs_shared.payments import FakeGateway
+from lineblocs_shared.uow import UnitOfWork
+
+# Past the ladder's first step (1 day after the decline).
+DUNNING_WAIT = timedelta(days=1, minutes=5)
+
+
+def demo_step(ctx: DemoContext) -> None:
+    clock = FixedClock(ctx.clock.now().replace(microsecond=0))
+    gateway = FakeGateway(currency=_currency(ctx))
+    composition.install(
+        composition.Billing(
+            settings=ctx.settings,
+            options=BillingSettings(),
+            engine=ctx.engine,
+            clock=clock,
+            gateways=FixedGateway(gateway),
+            locks=InProcessPeriodLocks(),
+        )
+    )
+    actors = importlib.import_module("lineblocs_billing.actors")  # binds to the demo's broker
+    actors.declare_on(ctx.broker)  # in case an earlier broker of this process got them
+
+    DISTRIBUTE_BILLS.send(ctx.broker, DistributeBills())
+    ctx.run_queued_messages()
+    billed_at = clock.now()
+    clock.at = billed_at + DUNNING_WAIT
+    SWEEP_DUNNING.send(ctx.broker, SweepDunning())
+    ctx.run_queued_messages()
+
+    ctx.report(
+        f"Billing — invoices of the cycle run at {billed_at:%Y-%m-%d %H:%M} (cents)",
+        ("workspace", "period", "plan", "calls", "DIDs", "tax", "total", "status", "tries"),
+        _invoice_rows(ctx),
+    )
+    ctx.report(
+        f"Billing — payment attempts (fake gateway; dunning sweep at {clock.now():%Y-%m-%d %H:%M})",
+        ("attempt key", "amount", "state", "decline"),
+        _attempt_rows(ctx),
+    )
+    ctx.report(
+        "Billing — events for notifications (outbox; pending until a notifications worker runs)",
+        ("event", "ws", "invoice", "details", "relayed"),
+        _event_rows(ctx),
+    )
+
+
+def _currency(ctx: DemoContext) -> str:
+    with UnitOfWork(ctx.engine) as uow:
+        return LineblocsSettings(bind=uow.session).default_currency
+
+
+def _invoice_rows(ctx: DemoContext) -> list[Row]:
+    stmt = (
+        select(Invoice, col(Workspace.name), BillingPeriodRecord)
+        .join(Workspace, col(Workspace.id) == col(Invoice.workspace_id))
+        .join(BillingPeriodRecord, col(BillingPeriodRecord.invoice_id) == col(Invoice.id))
+        .order_by(col(Invoice.workspace_id), col(Invoice.id))
+    )
+    with UnitOfWork(ctx.engine) as uow:
+        found = uow.session.execute(stmt).all()
+    return [
+        (
+            name.split()[0],  # short enough for an 80-column table
+            f"{period.period_start:%Y-%m-%d}",
+            str(invoice.membership_costs),
+            str(invoice.call_costs),
+            str(invoice.number_costs),
+            str(invoice.cents_taxes),
+            str(invoice.cents_including_taxes),
+            invoice.status,
+            str(invoice.num_attempts),
+        )
+        for invoice, name, period in found
+    ]
+
+
+def _attempt_rows(ctx: DemoContext) -> list[Row]:
+    with UnitOfWork(ctx.engine) as uow:
+        attempts = uow.session.execute(
+            select(PaymentAttempt).order_by(
+                col(PaymentAttempt.workspace_id), col(PaymentAttempt.attempt_no)
+            )
+        ).scalars()
+        return [
+            (
+                a.attempt_key,
+                f"{a.amount_cents} {a.currency}",
+                a.state,
+                a.decline_code or "",
+            )
+            for a in attempts
+        ]
+
+
+def _event_rows(ctx: DemoContext) -> list[Row]:
+    with UnitOfWork(ctx.engine) as uow:
+        stmt = select(OutboxMessage).order_by(col(OutboxMessage.id))
+        events = [(json.loads(e.payload), e) for e in uow.session.execute(stmt).scalars()]
+    events.sort(key=lambda item: item[0]["workspace_id"])  # threads billed in any order
+    return [
+        (
+            event.actor_name,
+            str(payload["workspace_id"]),
+            str(payload["invoice_id"]),
+            _event_details(event.actor_name, payload),
+            "yes" if event.published_at else "pending",
+        )
+        for payload, event in events
+    ]
+
+
+def _event_details(actor: str, payload: dict[str, Any]) -> str:
+    if actor == "payment_receipt":
+        return f"{payload['amount_cents']} {payload['currency']}, {payload['source'].lower()}"
+    card = f"{payload.get('card_brand')} …{payload.get('card_last_4')}"
+    return f"{payload['reason']}, {card}, try {payload['attempt']}"
