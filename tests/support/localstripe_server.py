@@ -103,6 +103,9 @@ def _serve() -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    # Listen before telling the parent: connections made while aiohttp is still starting (a
+    # loaded machine) then wait in the backlog instead of being refused.
+    sock.listen(128)
     print(f"LISTENING {sock.getsockname()[1]}", flush=True)
     web.run_app(server.app, sock=sock, access_log=None, print=None)
 
