@@ -1,7 +1,8 @@
 """`uv run python -m benchmarks [--only NAME]…`: run the benchmarks, print a table for each.
 
 RabbitMQ comes from BENCH_AMQP_URL (default: guest on 127.0.0.1, vhost /); every queue is named
-`bench.*` and deleted at the end. Exit status 1 when a goal is not met.
+`bench.*` and deleted at the end (the billing benchmarks use a vhost of their own, deleted too,
+and throw-away MariaDB databases from TEST_MYSQL_URL). Exit status 1 when a goal is not met.
 """
 
 from __future__ import annotations
@@ -12,10 +13,22 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from benchmarks import bulk_publish, middleware_throughput
+from benchmarks import (
+    billing_distributor,
+    billing_throughput,
+    bulk_publish,
+    invoice_preview,
+    middleware_throughput,
+)
 from benchmarks.support import DEFAULT_AMQP_URL, DEFAULT_MYSQL_URL, machine_rows, print_table
 
-BENCHMARKS = ("bulk_publish", "middleware_throughput")
+BENCHMARKS = (
+    "bulk_publish",
+    "middleware_throughput",
+    "invoice_preview",
+    "billing_distributor",
+    "billing_throughput",
+)
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -23,7 +36,9 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--only", action="append", choices=BENCHMARKS, help="repeatable")
     parser.add_argument("--amqp-url", default=os.environ.get("BENCH_AMQP_URL", DEFAULT_AMQP_URL))
     parser.add_argument("--repeat", type=int, help="runs per contender (median is reported)")
-    parser.add_argument("--messages", type=int, help="messages per run, both benchmarks")
+    parser.add_argument(
+        "--messages", type=int, help="messages per run; billing_*: subscriptions (bills)"
+    )
     parser.add_argument("--window", type=int, help="bulk_publish: unconfirmed messages in flight")
     return parser.parse_args(argv)
 
@@ -52,6 +67,14 @@ def main(argv: list[str]) -> int:
     if "middleware_throughput" in chosen:
         config_mw = middleware_throughput.MiddlewareConfig(**overrides)
         all_met &= middleware_throughput.run(args.amqp_url, config_mw)
+    repeat = {"repeat": args.repeat} if args.repeat else {}
+    if "invoice_preview" in chosen:
+        all_met &= invoice_preview.run(mysql_url, **repeat)
+    billing_sizes = {"subscriptions": args.messages} if args.messages else {}
+    if "billing_distributor" in chosen:
+        all_met &= billing_distributor.run(args.amqp_url, mysql_url, **billing_sizes, **repeat)
+    if "billing_throughput" in chosen:
+        all_met &= billing_throughput.run(args.amqp_url, mysql_url, **billing_sizes)
     return 0 if all_met else 1
 
 

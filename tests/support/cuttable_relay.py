@@ -1,0 +1,93 @@
+"""A TCP relay in front of RabbitMQ whose live connections a test cuts at a moment it chooses.
+
+`tcp_proxy.FaultyProxy` faults a client's first connection after so many bytes; a worker
+process opens several connections (a pre-flight ping, one per consumer, one per publishing
+thread) at times of its own, so the chaos test needs another shape: relay every connection
+untouched until `cut()`, which closes every connection open at that instant, both sides — as a
+network partition or a broker restart would. Connections opened afterwards relay normally, so
+the worker's reconnection gets through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from urllib.parse import urlsplit, urlunsplit
+
+CHUNK = 65536
+
+
+class CuttableRelay:
+    def __init__(self, amqp_url: str) -> None:
+        target = urlsplit(amqp_url)
+        self._target = (target.hostname or "127.0.0.1", target.port or 5672)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        self.connections = 0  # accepted so far
+        self.cut_connections = 0  # closed by `cut()`, all calls together
+        self._live: set[tuple[socket.socket, socket.socket]] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        credentials = target.netloc.rpartition("@")[0]
+        # The same credentials and vhost, through the relay.
+        self.url = urlunsplit(target._replace(netloc=f"{credentials}@127.0.0.1:{self.port}"))
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def live(self) -> int:
+        """Connections open now."""
+        with self._lock:
+            return len(self._live)
+
+    def cut(self) -> int:
+        """Close every connection open now, both ways; return how many were cut."""
+        with self._lock:
+            pairs, self._live = list(self._live), set()
+            self.cut_connections += len(pairs)
+        for pair in pairs:
+            _close(*pair)
+        return len(pairs)
+
+    def close(self) -> None:
+        self._closed = True
+        self._listener.close()
+        self.cut()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # the listener was closed
+            try:
+                server = socket.create_connection(self._target)
+            except OSError:
+                client.close()  # the broker refused: the client sees its connection drop
+                continue
+            pair = (client, server)
+            with self._lock:
+                self._live.add(pair)
+                self.connections += 1
+            for source, sink in (pair, (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink, pair), daemon=True).start()
+
+    def _pump(
+        self, source: socket.socket, sink: socket.socket, pair: tuple[socket.socket, socket.socket]
+    ) -> None:
+        try:
+            while data := source.recv(CHUNK):
+                sink.sendall(data)
+        except OSError:
+            pass
+        # One side ended on its own (or was cut): end the other too, as a real peer would see.
+        with self._lock:
+            self._live.discard(pair)
+        _close(*pair)
+
+
+def _close(*sockets: socket.socket) -> None:
+    for sock in sockets:
+        with contextlib.suppress(OSError):  # already shut by the peer
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
