@@ -63,6 +63,12 @@ class LineblocsSettings:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(loaded={self._source.loaded_tables()})"
 
+    def preload(self) -> LineblocsSettings:
+        """Read every settings table now: a reader shared across runs must never query later,
+        inside some run's transaction (on SQLite a second connection would wait on it)."""
+        self._source.load(CUSTOMIZATIONS, API_CREDENTIALS)
+        return self
+
     def refresh(self) -> None:
         """Re-read the database on next access (e.g. a long job wanting fresh settings)."""
         self._source.refresh()

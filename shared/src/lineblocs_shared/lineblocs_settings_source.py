@@ -120,6 +120,12 @@ class SettingsSource:
         self._kv.clear()
         self._legacy.clear()
 
+    def load(self, *tables: SettingsTables) -> None:
+        """Read `tables` (KV store and legacy row) now, so later lookups do no I/O."""
+        for pair in tables:
+            self._kv_rows(pair.kv)
+            self._legacy_row(pair.legacy)
+
     def loaded_tables(self) -> list[str]:
         return sorted([*self._kv, *self._legacy])
 

@@ -8,8 +8,9 @@ as soon as the payment exists (`created`, committed before it is confirmed), and
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from lineblocs_shared.models.billing_runs import AttemptState, BillingPeriodRecord, PaymentAttempt
@@ -40,24 +41,6 @@ class AttemptRepository:
     def get(self, *, attempt_id: int) -> PaymentAttempt | None:
         return self._session.get(PaymentAttempt, attempt_id, populate_existing=True)
 
-    def unresolved(self, *, period_id: int) -> PaymentAttempt | None:
-        """The period's attempt still in flight (at most one: a new one waits for it)."""
-        stmt = (
-            select(PaymentAttempt)
-            .where(
-                col(PaymentAttempt.billing_period_id) == period_id,
-                col(PaymentAttempt.state).in_([s.value for s in UNRESOLVED]),
-            )
-            .order_by(col(PaymentAttempt.attempt_no))
-        )
-        return self._session.execute(stmt).scalars().first()
-
-    def next_number(self, *, period_id: int) -> int:
-        stmt = select(func.coalesce(func.max(col(PaymentAttempt.attempt_no)), 0)).where(
-            col(PaymentAttempt.billing_period_id) == period_id
-        )
-        return int(self._session.execute(stmt).scalar_one()) + 1
-
     def of_period(self, *, period_id: int) -> list[PaymentAttempt]:
         stmt = (
             select(PaymentAttempt)
@@ -70,3 +53,11 @@ class AttemptRepository:
         self._session.add(attempt)
         self._session.flush()
         return attempt
+
+
+def update_attempt(engine: Engine, attempt_id: int, **values: Any) -> None:
+    """Set columns of one attempt in a short transaction of its own: one UPDATE, no read. Used
+    between gateway calls, where the attempt row is ours alone (the period is held)."""
+    stmt = update(PaymentAttempt).where(col(PaymentAttempt.id) == attempt_id).values(**values)
+    with engine.begin() as conn:
+        conn.execute(stmt)

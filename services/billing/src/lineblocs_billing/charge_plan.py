@@ -13,8 +13,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from lineblocs_billing.attempts import AttemptRepository, attempt_key
+from sqlalchemy import select
+from sqlalchemy.orm import QueryableAttribute, load_only
+from sqlmodel import col
+
+from lineblocs_billing.attempts import UNRESOLVED, AttemptRepository, attempt_key
 from lineblocs_billing.composition import Billing
 from lineblocs_billing.dunning import DunningPolicy
 from lineblocs_billing.settlement import (
@@ -65,10 +70,12 @@ class ChargePlan:
     stored_payment_id: str | None
     resumed: bool
     gateway: PaymentGateway
+    billee: Billee  # read under the period's lock; settling ends before it could change
 
 
 def prepare(deps: Billing, period_id: int) -> ChargePlan | Settled:
     now = whole_seconds_now(deps)
+    lineblocs = deps.lineblocs()  # before the transaction: see SettingsCache
     with UnitOfWork(deps.engine) as uow:
         attempts = AttemptRepository(session=uow.session)
         record = attempts.lock_period(period_id=period_id)
@@ -76,7 +83,7 @@ def prepare(deps: Billing, period_id: int) -> ChargePlan | Settled:
             raise FatalError(f"billing period {period_id} does not exist")
         if record.state not in SETTLEABLE:
             return Settled.NOTHING_TO_DO
-        invoice = uow.invoices.get(invoice_id=record.invoice_id) if record.invoice_id else None
+        invoice = invoice_to_settle(uow, record.invoice_id) if record.invoice_id else None
         closed = _closed_elsewhere(record, invoice, now=now)
         if closed is not None:
             uow.session.add(record)
@@ -84,8 +91,8 @@ def prepare(deps: Billing, period_id: int) -> ChargePlan | Settled:
             return closed
         assert invoice is not None
         billee = billee_of(uow, record)
-        lineblocs = LineblocsSettings(bind=uow.session)
-        in_flight = attempts.unresolved(period_id=period_id)
+        earlier = attempts.of_period(period_id=period_id)
+        in_flight = next((a for a in earlier if a.state in UNRESOLVED), None)
         if in_flight is not None:
             return _resume(deps, uow, billee, in_flight, lineblocs)
         if record.state == PeriodState.FAILED and not _due(record, now):
@@ -122,7 +129,8 @@ def prepare(deps: Billing, period_id: int) -> ChargePlan | Settled:
             return Settled.NO_CARD
         assert card is not None
         gateway = deps.gateway_provider.for_run(lineblocs)  # misconfigured: fatal, nothing written
-        plan = _new_attempt(deps, uow, record, billee, card, gateway, now=now)
+        number = max((a.attempt_no for a in earlier), default=0) + 1
+        plan = _new_attempt(deps, uow, record, billee, card, gateway, number=number, now=now)
         uow.commit()
         return plan
 
@@ -148,16 +156,27 @@ def _due(record: BillingPeriodRecord, now: datetime) -> bool:
     return record.next_attempt_at is not None and record.next_attempt_at <= now
 
 
+# What settling reads and writes of an invoice; users_invoices has 30 columns.
+_SETTLING_COLUMNS: tuple[QueryableAttribute[Any], ...] = tuple(
+    getattr(Invoice, name) for name in ("id", "status", "cents_including_taxes", "num_attempts")
+)
+
+
+def invoice_to_settle(uow: UnitOfWork, invoice_id: int) -> Invoice | None:
+    stmt = select(Invoice).where(col(Invoice.id) == invoice_id)
+    stmt = stmt.options(load_only(*_SETTLING_COLUMNS, raiseload=True))
+    return uow.session.execute(stmt).scalars().first()
+
+
 def billee_of(uow: UnitOfWork, record: BillingPeriodRecord) -> Billee:
-    workspace = uow.workspaces.get(workspace_id=record.workspace_id)
-    if workspace is None:  # deleting a workspace deletes its invoices: we never get here
+    payer = uow.workspaces.payer(workspace_id=record.workspace_id)
+    if payer is None:  # deleting a workspace deletes its invoices: we never get here
         raise FatalError(f"workspace {record.workspace_id} of period {record.id} does not exist")
-    creator = uow.users.get(user_id=workspace.creator_id)
     return Billee(
         workspace_id=record.workspace_id,
         subscription_id=record.subscription_id,
-        creator_id=workspace.creator_id,
-        customer_id=(creator.stripe_id if creator is not None else "").strip(),
+        creator_id=payer.creator_id,
+        customer_id=payer.customer_id,
     )
 
 
@@ -180,12 +199,12 @@ def _new_attempt(
     card: Card,
     gateway: PaymentGateway,
     *,
+    number: int,
     now: datetime,
 ) -> ChargePlan:
     assert record.id is not None
     assert record.invoice_id is not None  # a settleable period has its invoice
     attempts = AttemptRepository(session=uow.session)
-    number = attempts.next_number(period_id=record.id)
     attempt = attempts.add(
         attempt=PaymentAttempt(
             billing_period_id=record.id,
@@ -260,6 +279,7 @@ def _plan(
         stored_payment_id=attempt.gateway_payment_id,
         resumed=resumed,
         gateway=gateway,
+        billee=billee,
     )
 
 

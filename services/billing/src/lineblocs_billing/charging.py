@@ -15,20 +15,24 @@ period is charged successfully at most once whatever is redelivered.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import Any
 
-from lineblocs_billing.attempts import AttemptRepository
+from sqlalchemy import update
+from sqlmodel import col
+
+from lineblocs_billing.attempts import AttemptRepository, update_attempt
 from lineblocs_billing.charge_plan import (
     PAID_STATUSES,
     ChargePlan,
     Settled,
-    billee_of,
+    invoice_to_settle,
     policy_of,
     prepare,
     whole_seconds_now,
 )
 from lineblocs_billing.composition import Billing
 from lineblocs_billing.settlement import Failure, PaidFrom, mark_failed, mark_paid
-from lineblocs_shared.lineblocs_settings import LineblocsSettings
 from lineblocs_shared.models.billing import Invoice
 from lineblocs_shared.models.billing_runs import AttemptState, PaymentAttempt
 from lineblocs_shared.payments import GatewayPayment, PaymentStatus, charge_attempt
@@ -67,13 +71,13 @@ def settle_period(deps: Billing, *, period_id: int) -> Settled:
 def _drive(deps: Billing, plan: ChargePlan) -> GatewayPayment:
     def record_created(payment: GatewayPayment) -> None:
         # Committed before the payment is confirmed: a redelivery then finds it by its id.
-        with UnitOfWork(deps.engine) as uow:
-            attempt = _attempt(uow, plan)
-            attempt.gateway_payment_id = payment.payment_id
-            attempt.state = AttemptState.CREATED
-            attempt.updated_at = whole_seconds_now(deps)
-            uow.session.add(attempt)
-            uow.commit()
+        update_attempt(
+            deps.engine,
+            plan.attempt_id,
+            gateway_payment_id=payment.payment_id,
+            state=AttemptState.CREATED.value,
+            updated_at=whole_seconds_now(deps),
+        )
 
     try:
         return charge_attempt(
@@ -92,12 +96,12 @@ def _note_error(deps: Billing, plan: ChargePlan, exc: Exception) -> None:
     """Best effort: the attempt says why it is stuck (the message's retry or dead letter
     carries the error anyway)."""
     try:
-        with UnitOfWork(deps.engine) as uow:
-            attempt = _attempt(uow, plan)
-            attempt.error = f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT]
-            attempt.updated_at = whole_seconds_now(deps)
-            uow.session.add(attempt)
-            uow.commit()
+        update_attempt(
+            deps.engine,
+            plan.attempt_id,
+            error=f"{type(exc).__name__}: {exc}"[:ERROR_TEXT_LIMIT],
+            updated_at=whole_seconds_now(deps),
+        )
     except Exception:
         log.exception("could not note the error of payment attempt %s", plan.request.attempt_key)
 
@@ -107,75 +111,91 @@ def _note_error(deps: Billing, plan: ChargePlan, exc: Exception) -> None:
 
 def _record_outcome(deps: Billing, plan: ChargePlan, payment: GatewayPayment) -> Settled:
     now = whole_seconds_now(deps)
+    policy = policy_of(deps.lineblocs())  # before the transaction: see SettingsCache
     with UnitOfWork(deps.engine) as uow:
         record = AttemptRepository(session=uow.session).lock_period(period_id=plan.period_id)
         assert record is not None
-        attempt = _attempt(uow, plan)
-        attempt.gateway_payment_id = payment.payment_id
-        attempt.updated_at = now
         if payment.status in (PaymentStatus.PROCESSING, PaymentStatus.CREATED):
-            attempt.state = AttemptState.CREATED
-            uow.session.add(attempt)
+            _update_attempt(uow, plan, payment, now, state=AttemptState.CREATED)
             uow.commit()
             raise PaymentProcessing(
-                f"payment {payment.payment_id} of {attempt.attempt_key} is still "
+                f"payment {payment.payment_id} of {plan.request.attempt_key} is still "
                 f"{payment.gateway_status} at {plan.gateway.name}"
             )
-        invoice = uow.invoices.get(invoice_id=attempt.invoice_id)
+        invoice = invoice_to_settle(uow, plan.request.invoice_id)
         assert invoice is not None
-        billee = billee_of(uow, record)
-        attempt.resolved_at = now
-        attempt.error = None
         if payment.succeeded:
-            attempt.state = AttemptState.SUCCEEDED
-            _warn_if_paid_meanwhile(invoice, attempt)
+            _update_attempt(uow, plan, payment, now, state=AttemptState.SUCCEEDED)
+            _warn_if_paid_meanwhile(invoice, plan)
             mark_paid(
                 uow,
                 record=record,
                 invoice=invoice,
-                billee=billee,
+                billee=plan.billee,
                 paid_from=PaidFrom.CARD,
-                charged_cents=attempt.amount_cents,
-                currency=attempt.currency,
+                charged_cents=plan.request.amount_cents,
+                currency=plan.request.currency,
                 payment_id=payment.payment_id,
                 now=now,
                 clock=deps.clock,
             )
             result = Settled.PAID
         else:
-            attempt.state = AttemptState.DECLINED
-            attempt.decline_code = (payment.decline_code or "declined")[:64]
-            attempt.error = payment.decline_message
-            lineblocs = LineblocsSettings(bind=uow.session)
+            decline_code = (payment.decline_code or "declined")[:64]
+            _update_attempt(
+                uow,
+                plan,
+                payment,
+                now,
+                state=AttemptState.DECLINED,
+                decline_code=decline_code,
+                error=payment.decline_message,
+            )
             card = uow.cards.default_for_workspace(workspace_id=record.workspace_id)
-            failure = Failure(attempt.decline_code, card, attempt.amount_cents, attempt.currency)
+            request = plan.request
+            failure = Failure(decline_code, card, request.amount_cents, request.currency)
             mark_failed(
                 uow,
                 record=record,
                 invoice=invoice,
-                billee=billee,
+                billee=plan.billee,
                 failure=failure,
-                policy=policy_of(lineblocs),
+                policy=policy,
                 now=now,
                 clock=deps.clock,
             )
             result = Settled.DECLINED
-        uow.session.add(attempt)
         uow.commit()
     log.info("payment attempt %s: %s", plan.request.attempt_key, result)
     return result
 
 
-def _warn_if_paid_meanwhile(invoice: Invoice, attempt: PaymentAttempt) -> None:
+def _update_attempt(
+    uow: UnitOfWork,
+    plan: ChargePlan,
+    payment: GatewayPayment,
+    now: datetime,
+    *,
+    state: AttemptState,
+    **values: Any,
+) -> None:
+    """One UPDATE, no read: under the period's lock the attempt is ours, and the plan holds
+    everything settling needs of it."""
+    changes: dict[str, Any] = {
+        "state": state.value,
+        "gateway_payment_id": payment.payment_id,
+        "updated_at": now,
+    }
+    if state in (AttemptState.SUCCEEDED, AttemptState.DECLINED):
+        changes |= {"resolved_at": now, "error": None}
+    stmt = update(PaymentAttempt).where(col(PaymentAttempt.id) == plan.attempt_id)
+    uow.session.execute(stmt.values(changes | values))
+
+
+def _warn_if_paid_meanwhile(invoice: Invoice, plan: ChargePlan) -> None:
     if invoice.status.upper() in PAID_STATUSES:
         log.error(
             "invoice %s was paid on the site while attempt %s was charging: refund one by hand",
             invoice.id,
-            attempt.attempt_key,
+            plan.request.attempt_key,
         )
-
-
-def _attempt(uow: UnitOfWork, plan: ChargePlan) -> PaymentAttempt:
-    attempt = AttemptRepository(session=uow.session).get(attempt_id=plan.attempt_id)
-    assert attempt is not None
-    return attempt

@@ -12,6 +12,8 @@ from lineblocs_billing.locks import PeriodLocks, period_locks_for
 from lineblocs_billing.settings import BillingSettings
 from lineblocs_shared.clock import Clock, SystemClock
 from lineblocs_shared.db import make_engine
+from lineblocs_shared.lineblocs_settings import LineblocsSettings
+from lineblocs_shared.lineblocs_settings_cache import SettingsCache
 from lineblocs_shared.payments import load_payment_settings
 from lineblocs_shared.settings import Settings
 
@@ -34,6 +36,14 @@ class Billing:
     @cached_property
     def period_locks(self) -> PeriodLocks:
         return self.locks or period_locks_for(self.engine)
+
+    @cached_property
+    def _lineblocs_cache(self) -> SettingsCache:
+        return SettingsCache(self.engine, ttl_s=self.options.lineblocs_settings_ttl_s)
+
+    def lineblocs(self) -> LineblocsSettings:
+        """Lineblocs' own settings, at most LINEBLOCS_SETTINGS_TTL_S old."""
+        return self._lineblocs_cache.current()
 
 
 _current: Billing | None = None

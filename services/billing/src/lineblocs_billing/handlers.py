@@ -20,7 +20,6 @@ from lineblocs_billing.invoicing_period import InvoicingOutcome, OutcomeKind, in
 from lineblocs_billing.periods import BillingPeriod, first_due_period
 from lineblocs_shared.contracts import BillSubscription, RetryInvoicePayment
 from lineblocs_shared.db.types import as_utc
-from lineblocs_shared.lineblocs_settings import LineblocsSettings
 from lineblocs_shared.models.billing import BillingCycle
 from lineblocs_shared.reliability.errors import TransientError
 from lineblocs_shared.uow import UnitOfWork
@@ -81,13 +80,14 @@ def retry_invoice_payment(deps: Billing, payload: RetryInvoicePayment) -> Settle
 def _invoice(
     deps: Billing, subscription_id: int, *, start: datetime, end: datetime
 ) -> InvoicingOutcome:
+    lineblocs = deps.lineblocs()  # before the transaction: see SettingsCache
     with UnitOfWork(deps.engine) as uow:
         outcome = invoice_period(
             uow,
             subscription_id=subscription_id,
             period_start=start,
             period_end=end,
-            lineblocs_settings=LineblocsSettings(bind=uow.session),
+            lineblocs_settings=lineblocs,
             now=deps.clock.now(),
         )
         uow.commit()

@@ -46,8 +46,9 @@ class MariaDbPeriodLocks:
     def hold(self, period_id: int) -> Iterator[bool]:
         name = f"{lock_name(period_id)}@{self._prefix}"[:64]
         with self._engine.connect() as conn:
+            # GET_LOCK is not transactional: the implicit transaction around it holds no row
+            # lock (READ COMMITTED) and ends when the pool resets the connection.
             got = conn.execute(text("SELECT GET_LOCK(:name, 0)"), {"name": name}).scalar()
-            conn.commit()  # GET_LOCK is not transactional; end the implicit transaction
             if got != 1:
                 yield False
                 return
@@ -56,7 +57,6 @@ class MariaDbPeriodLocks:
             finally:
                 try:
                     conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": name})
-                    conn.commit()
                 except Exception:
                     # Closing the connection is what frees the lock for sure.
                     log.exception("could not release %s: dropping its connection", name)

@@ -1,8 +1,9 @@
 """Settings of the billing service (read once, by its composition root).
 
 Lineblocs' own billing settings (gateway, keys, currency, retries, invoice due days) live in its
-database and are read per run through `LineblocsSettings`; this class holds only what belongs to
-our deployment. The payment adapters have theirs in `lineblocs_shared.payments.PaymentSettings`.
+database and are read through `LineblocsSettings`, kept per worker process for
+`LINEBLOCS_SETTINGS_TTL_S` seconds; this class holds only what belongs to our deployment. The
+payment adapters have theirs in `lineblocs_shared.payments.PaymentSettings`.
 """
 
 from __future__ import annotations
@@ -19,4 +20,13 @@ class BillingSettings(BaseSettings):
         ge=5,
         le=24 * 60,
         description="the dunning sweep settles again an invoice left unsettled this long (minutes)",
+    )
+    lineblocs_settings_ttl_s: float = Field(
+        30,
+        ge=0,
+        le=3600,
+        description=(
+            "a worker re-reads Lineblocs' own settings (gateway, keys, currency, retries) when"
+            " the copy it holds is this old (seconds); 0 reads them for every bill"
+        ),
     )

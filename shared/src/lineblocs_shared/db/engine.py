@@ -73,7 +73,9 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it is a round trip per checkout (five per bill). A connection the server
+        # dropped fails its first statement instead, as a transient error (retried), and
+        # SQLAlchemy then discards every pooled connection older than the failure.
         pool_recycle=1800,
         # READ COMMITTED avoids gap locks between concurrent billing workers.
         isolation_level="READ COMMITTED",

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlmodel import Session, col, select
 
 from lineblocs_shared.models.tenants import User, Workspace
+
+
+class Payer(NamedTuple):
+    """Who pays a workspace's invoices: its creator, and their gateway customer id."""
+
+    creator_id: int
+    customer_id: str  # users.stripe_id, trimmed; '' when unset or the user is gone
 
 
 class WorkspaceRepository:
@@ -22,6 +31,19 @@ class WorkspaceRepository:
     def creator(self, *, workspace_id: int) -> User | None:
         stmt = select(User).join(Workspace, col(Workspace.creator_id) == col(User.id))
         return self._session.exec(stmt.where(col(Workspace.id) == workspace_id)).first()
+
+    def payer(self, *, workspace_id: int) -> Payer | None:
+        """Two columns in one query: `users` has ~50, and billing reads this for every bill."""
+        stmt = (
+            select(col(Workspace.creator_id), col(User.stripe_id))
+            .outerjoin(User, col(User.id) == col(Workspace.creator_id))
+            .where(col(Workspace.id) == workspace_id)
+        )
+        row = self._session.exec(stmt).first()
+        if row is None:
+            return None
+        creator_id, customer_id = row
+        return Payer(creator_id=creator_id, customer_id=(customer_id or "").strip())
 
 
 class UserRepository:
