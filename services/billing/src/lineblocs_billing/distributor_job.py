@@ -8,9 +8,7 @@ every period due by its own `now`, however old.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from lineblocs_billing.distributor import (
     DistributionReport,
@@ -20,13 +18,7 @@ from lineblocs_billing.distributor import (
 )
 from lineblocs_shared.contracts import Contract, Payload, Queues
 from lineblocs_shared.reliability.errors import TransientError
-from lineblocs_shared.reliability.periodic import (
-    Outcome,
-    Period,
-    PeriodicJob,
-    PeriodicRunner,
-    Trigger,
-)
+from lineblocs_shared.reliability.periodic import Period, PeriodicJob, PeriodicRunner, Trigger
 
 DISTRIBUTE_BILLS_JOB = "billing.distribute_bills"
 # 100,000 subscriptions take seconds (docs/benchmarks.md); 20 minutes means something is wrong.
@@ -75,16 +67,12 @@ def run_distribution(
     A run with failed publishes is recorded failed and raises `DistributionIncomplete`: the
     message's retry republishes everything still due (same ids, idempotent consumers).
     """
-    reports: list[DistributionReport] = []
 
-    def one_period(_period: Period) -> Mapping[str, Any]:
+    def one_period(_period: Period) -> DistributionReport:
         report = distribute(distributor, now=now, progress=progress)
-        reports.append(report)
         if report.failed:
             raise DistributionIncomplete(report)
-        return report.summary()
+        return report
 
     runner = PeriodicRunner(engine=distributor.engine, clock=distributor.clock)
-    outcomes = runner.run(DISTRIBUTE_BILLS_SCHEDULE, one_period, trigger=trigger)
-    done = [o for o in outcomes if o.outcome is Outcome.SUCCEEDED]
-    return reports[-1] if done and reports else None
+    return runner.run_reporting(DISTRIBUTE_BILLS_SCHEDULE, one_period, trigger=trigger)

@@ -7,22 +7,14 @@ the scheduler was down need no runs of their own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
 
 from lineblocs_billing.composition import Billing
 from lineblocs_billing.dunning_sweep import SweepReport, sweep
 from lineblocs_shared.contracts import Contract, Payload, Queues
 from lineblocs_shared.reliability.bulk import MessagePublisher
 from lineblocs_shared.reliability.errors import TransientError
-from lineblocs_shared.reliability.periodic import (
-    Outcome,
-    Period,
-    PeriodicJob,
-    PeriodicRunner,
-    Trigger,
-)
+from lineblocs_shared.reliability.periodic import Period, PeriodicJob, PeriodicRunner, Trigger
 
 SWEEP_DUNNING_JOB = "billing.sweep_dunning"
 SWEEP_DUNNING_TIME_LIMIT = timedelta(minutes=10)
@@ -50,25 +42,21 @@ def run_sweep(
     deps: Billing, publisher: MessagePublisher, *, trigger: Trigger
 ) -> SweepReport | None:
     """Sweep once for `trigger`; None when another message already holds this tick."""
-    reports: list[SweepReport] = []
 
-    def one_period(_period: Period) -> Mapping[str, Any]:
+    def one_period(_period: Period) -> SweepReport:
         report = sweep(
             deps.engine,
             publisher,
             now=deps.clock.now(),
             resettle_after=timedelta(minutes=deps.options.billing_resettle_after_min),
         )
-        reports.append(report)
         if report.failed:
             first = report.failed[0]
             raise SweepIncomplete(
                 f"{len(report.failed)} retry message(s) not confirmed "
                 f"(first: {first.message_id}: {first.reason})"
             )
-        return report.summary()
+        return report
 
     runner = PeriodicRunner(engine=deps.engine, clock=deps.clock)
-    outcomes = runner.run(SWEEP_DUNNING_SCHEDULE, one_period, trigger=trigger)
-    done = [o for o in outcomes if o.outcome is Outcome.SUCCEEDED]
-    return reports[-1] if done and reports else None
+    return runner.run_reporting(SWEEP_DUNNING_SCHEDULE, one_period, trigger=trigger)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 import dramatiq
 from periodiq import CronSpec, cron
@@ -108,6 +108,15 @@ class RunOutcome:
 Handler = Callable[[Period], Mapping[str, Any]]
 
 
+class Report(Protocol):
+    """What a reporting job's work returns: the run ledger keeps its summary."""
+
+    def summary(self) -> Mapping[str, Any]: ...
+
+
+R = TypeVar("R", bound=Report)
+
+
 def default_claimant() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -143,6 +152,21 @@ class PeriodicRunner:
                 uow.job_runs.restart(run=current, at=self._clock.now())
                 uow.commit()
         return [*outcomes, self._execute(job, current, handler)]
+
+    def run_reporting(
+        self, job: PeriodicJob, work: Callable[[Period], R], *, trigger: Trigger
+    ) -> R | None:
+        """`run` for work that returns a report: the last period's report, or None when another
+        message holds the period. Work that must fail its run raises (the run is retried)."""
+        reports: list[R] = []
+
+        def handler(period: Period) -> Mapping[str, Any]:
+            reports.append(work(period))
+            return reports[-1].summary()
+
+        outcomes = self.run(job, handler, trigger=trigger)
+        done = any(o.outcome is Outcome.SUCCEEDED for o in outcomes)
+        return reports[-1] if done and reports else None
 
     def _catch_up(
         self, job: PeriodicJob, handler: Handler, *, current: JobRun, trigger: Trigger
