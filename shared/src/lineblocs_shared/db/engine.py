@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pymysql.constants import SERVER_STATUS
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import PoolResetState
 
 from lineblocs_shared.errors import DatabaseUnavailable
 
@@ -38,6 +40,21 @@ def _configure_mysql_session(dbapi_connection: Any, _record: Any) -> None:
         )
     finally:
         cursor.close()
+
+
+def _rollback_if_in_transaction(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """The pool's reset on return, without the ROLLBACK round trip after every commit.
+
+    SQLAlchemy rolls back a returned connection unconditionally (a round trip per transaction,
+    five per bill). The server reports in every reply whether a transaction is open and PyMySQL
+    keeps that flag; a connection SQLAlchemy already committed or rolled back has none open.
+    A driver without the flag is always rolled back.
+    """
+    if state.terminate_only:
+        return
+    status = getattr(dbapi_connection, "server_status", None)
+    if status is None or status & SERVER_STATUS.SERVER_STATUS_IN_TRANS:
+        dbapi_connection.rollback()
 
 
 def _configure_sqlite_session(dbapi_connection: Any, _record: Any) -> None:
@@ -79,9 +96,11 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
         pool_recycle=1800,
         # READ COMMITTED avoids gap locks between concurrent billing workers.
         isolation_level="READ COMMITTED",
+        pool_reset_on_return=None,  # `_rollback_if_in_transaction` resets instead
         connect_args={"connect_timeout": 5, "read_timeout": 60, "write_timeout": 60},
     )
     event.listen(engine, "connect", _configure_mysql_session)
+    event.listen(engine.pool, "reset", _rollback_if_in_transaction)
     return engine
 
 
