@@ -33,6 +33,8 @@ from tests.support.worker_supervisor import WorkerSupervisor, worker_argv
 SUBSCRIPTIONS = 10_000
 LATENCIES_MS = (0, 50)
 WORKERS = 2
+# The servers sharing the machine's CPUs with the workers, by process name (/proc/<pid>/comm).
+SERVERS = {"MariaDB": "mariadbd", "RabbitMQ": "beam.smp"}
 THREADS = 8
 GOAL_PER_S = 200
 GOAL_RSS_MIB = 150
@@ -48,6 +50,8 @@ class Result:
     total_s: float = 0.0
     steady_per_s: float = 0.0  # between 10 % and 90 % paid
     worker_cpu_s: float = 0.0  # CPU time of the worker processes while measured
+    # CPU time of the local servers while measured (None: not on this machine)
+    server_cpu_s: dict[str, float | None] = field(default_factory=dict)
     peak_rss_kib: dict[str, int] = field(default_factory=dict)  # "worker-1 master" -> KiB
     check: str = ""
 
@@ -58,6 +62,10 @@ class Result:
     @property
     def cpu_ms_per_bill(self) -> float:
         return self.worker_cpu_s / self.bills * 1000
+
+    def server_ms_per_bill(self, server: str) -> str:
+        seconds = self.server_cpu_s.get(server)
+        return "—" if seconds is None else f"{seconds / self.bills * 1000:.1f} ms"
 
     def worker_peak_mib(self) -> float:
         """The largest worker process (the dramatiq master forks it and only supervises)."""
@@ -149,6 +157,7 @@ def _measure(
     engine: Engine, distributor: Distributor, workers: WorkerSupervisor, result: Result
 ) -> None:
     cpu_before = _workers_cpu(workers)
+    servers_before = _servers_cpu()
     started = time.monotonic()
     report = distribute(distributor)
     result.distribute_s = time.monotonic() - started
@@ -165,6 +174,12 @@ def _measure(
         time.sleep(POLL_S)
     result.total_s = time.monotonic() - started
     result.worker_cpu_s = _workers_cpu(workers) - cpu_before
+    result.server_cpu_s = {
+        name: None if before is None or after is None else after - before
+        for (name, before), after in zip(
+            servers_before.items(), _servers_cpu().values(), strict=True
+        )
+    }
     _sample_rss(workers, result.peak_rss_kib)
     steady = marks.get(0.9, result.total_s) - marks.get(0.1, 0.0)
     result.steady_per_s = 0.8 * result.bills / steady if steady > 0 else 0.0
@@ -179,6 +194,23 @@ def _paid(engine: Engine) -> int:
 def _workers_cpu(workers: WorkerSupervisor) -> float:
     """CPU seconds used so far by every process of every worker (none restarts meanwhile)."""
     return sum(cpu_seconds(pid) or 0.0 for name in workers.names for pid in workers.pids(name))
+
+
+def _servers_cpu() -> dict[str, float | None]:
+    """CPU seconds so far of each local server (all its processes); None when not found here."""
+    totals: dict[str, float | None] = {}
+    for name, command in SERVERS.items():
+        pids = [d.name for d in Path("/proc").iterdir() if d.name.isdigit() and _comm(d) == command]
+        times = [cpu_seconds(int(pid)) for pid in pids]
+        totals[name] = sum(t or 0.0 for t in times) if pids else None
+    return totals
+
+
+def _comm(proc_dir: Path) -> str:
+    try:
+        return (proc_dir / "comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _sample_rss(workers: WorkerSupervisor, peaks: dict[str, int]) -> None:
@@ -216,6 +248,7 @@ def _print(results: list[Result], *, threads: int) -> None:
             f"{r.per_s:,.0f}",
             f"{r.steady_per_s:,.0f}",
             f"{r.cpu_ms_per_bill:.1f} ms",
+            *(r.server_ms_per_bill(server) for server in SERVERS),
             f"{r.worker_peak_mib():.0f} MiB",
             r.check,
         )
@@ -232,6 +265,7 @@ def _print(results: list[Result], *, threads: int) -> None:
             "bills/s",
             "bills/s 10→90 %",
             "worker CPU/bill",
+            *(f"{server} CPU/bill" for server in SERVERS),
             "peak worker RSS",
             "check",
         ],

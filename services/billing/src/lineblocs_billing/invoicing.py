@@ -1,6 +1,6 @@
 """The invoice of one subscription for one period, computed without writing anything.
 
-`compute_invoice` reads a constant number of rows whatever the workspace's usage (about ten
+`compute_invoice` reads a constant number of rows whatever the workspace's usage (about five
 queries; usage is aggregated in SQL by `usage.py`) and applies the pure rules of
 `invoicing_rules.py`. The preview prints its result; `invoicing_write.py` writes it.
 """
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from lineblocs_billing import invoice_inputs, usage
-from lineblocs_billing.invoice_inputs import NumberRental
+from lineblocs_billing.invoice_inputs import BillingSubject, NumberRental, PlanTerms, WorkspaceTerms
 from lineblocs_billing.invoicing_rules import (
     Settle,
     Settlement,
@@ -25,10 +26,8 @@ from lineblocs_billing.invoicing_rules import (
     tax_cents,
 )
 from lineblocs_billing.periods import BillingPeriod
-from lineblocs_shared.models.billing import BillingCycle, Subscription
-from lineblocs_shared.models.tenants import Workspace
+from lineblocs_shared.models.billing import BillingCycle
 from lineblocs_shared.reliability.errors import FatalError
-from lineblocs_shared.repositories.billing import PricedPlan
 from lineblocs_shared.uow import UnitOfWork
 
 CYCLE_PREFIX = {BillingCycle.MONTHLY: "M", BillingCycle.ANNUAL: "A"}
@@ -130,43 +129,66 @@ def compute_invoice(
     uow: UnitOfWork, *, subscription_id: int, period: BillingPeriod
 ) -> InvoiceDraft:
     """The invoice of `period`; raises SubscriptionMissing or PlanMissing (fatal)."""
-    subscription = uow.subscriptions.get(subscription_id=subscription_id)
-    if subscription is None:
+    subject = read_subject(uow, subscription_id=subscription_id, start=period.start, end=period.end)
+    if subject is None:
         raise SubscriptionMissing(f"subscription {subscription_id} does not exist")
-    workspace = uow.workspaces.get(workspace_id=subscription.workspace_id)
-    if workspace is None or workspace.id is None:
+    return draft_invoice(uow, subject, period=period)
+
+
+def read_subject(
+    uow: UnitOfWork,
+    *,
+    subscription_id: int,
+    start: datetime,
+    end: datetime,
+    with_records: bool = False,
+) -> BillingSubject | None:
+    """The subscription and what one query can say about billing its period [start, end)."""
+    return invoice_inputs.read_subject(
+        uow.session,
+        subscription_id=subscription_id,
+        start=start,
+        end=end,
+        price_column=uow.plans.price_column,
+        with_records=with_records,
+    )
+
+
+def draft_invoice(
+    uow: UnitOfWork, subject: BillingSubject, *, period: BillingPeriod
+) -> InvoiceDraft:
+    """The invoice of `period` for `subject` (read for this period); raises SubscriptionMissing
+    when its workspace no longer exists, PlanMissing (fatal) when its plan does not."""
+    subscription, workspace, plan = subject.subscription, subject.workspace, subject.plan
+    if workspace is None:
         raise SubscriptionMissing(f"workspace {subscription.workspace_id} does not exist")
-    priced = uow.plans.get(plan_id=subscription.current_plan_id)
-    if priced is None:
+    if plan is None:
         raise PlanMissing(
-            f"subscription {subscription_id} points at service plan "
+            f"subscription {subscription.id} points at service plan "
             f"{subscription.current_plan_id}, which does not exist"
         )
-    return _draft(uow, subscription=subscription, workspace=workspace, priced=priced, period=period)
+    return _draft(uow, subject, workspace=workspace, plan=plan, period=period)
 
 
 def _draft(
     uow: UnitOfWork,
+    subject: BillingSubject,
     *,
-    subscription: Subscription,
-    workspace: Workspace,
-    priced: PricedPlan,
+    workspace: WorkspaceTerms,
+    plan: PlanTerms,
     period: BillingPeriod,
 ) -> InvoiceDraft:
     session, start, end = uow.session, period.start, period.end
-    assert subscription.id is not None
-    assert workspace.id is not None
-    assert priced.plan.id is not None
+    subscription = subject.subscription
     months = cycle_multiplier(period.cycle)
     scope = usage.Attribution(
         workspace_id=workspace.id,
         creator_id=workspace.creator_id,
-        creator_workspaces=invoice_inputs.created_workspaces(session, user_id=workspace.creator_id),
+        creator_workspaces=subject.creator_workspaces,
     )
-    seats = invoice_inputs.seat_count(session, workspace_id=workspace.id, start=start, end=end)
     membership = membership_cents(
-        seats=seats,
-        price_cents=priced.price_cents(annual=period.cycle is BillingCycle.ANNUAL),
+        seats=subject.seats,
+        price_cents=plan.price_cents(annual=period.cycle is BillingCycle.ANNUAL),
         start=start,
         end=end,
         billable_from=billable_start(
@@ -176,7 +198,7 @@ def _draft(
             free_trial_end=subscription.free_trial_end_date,
         ),
     )
-    allowance = call_allowance_seconds(priced.plan.minutes_per_month, period.cycle)
+    allowance = call_allowance_seconds(plan.minutes_per_month, period.cycle)
     totals = usage.usage_totals(session, scope, start=start, end=end, allowance_seconds=allowance)
     rentals = invoice_inputs.rentals_to_write(
         session, workspace_id=workspace.id, period=period, months=months
@@ -184,12 +206,10 @@ def _draft(
     subtotal = (
         membership + totals.call_costs + totals.recording + totals.fax + totals.number
     ) + sum(r.cents for r in rentals)
-    tax = invoice_inputs.primary_tax(
-        session, region_id=workspace.billing_region_id, country_id=workspace.billing_country_id
-    )
+    tax = subject.tax
     taxes = (TaxLine(tax.name, tax.percentage, tax_cents(subtotal, tax.percentage)),) if tax else ()
     balance = None
-    if priced.plan.pay_as_you_go:
+    if plan.pay_as_you_go:
         # The rentals not written yet are debits of the period all the same: counting them
         # here gives the same balance before and after they are written (preview = re-run).
         balance = usage.balance_before(
@@ -202,10 +222,10 @@ def _draft(
         subscription_id=subscription.id,
         workspace_id=workspace.id,
         creator_id=workspace.creator_id,
-        plan_id=priced.plan.id,
-        pay_as_you_go=priced.plan.pay_as_you_go,
+        plan_id=plan.id,
+        pay_as_you_go=plan.pay_as_you_go,
         period=period,
-        seats=seats,
+        seats=subject.seats,
         membership_costs=membership,
         call_costs=totals.call_costs,
         recording_costs=totals.recording,
@@ -219,7 +239,17 @@ def _draft(
     )
 
 
-def period_for(subscription: Subscription, *, start: datetime, end: datetime) -> BillingPeriod:
+class Anchored(Protocol):
+    """A subscription's billing series: the ORM row, or the terms billing reads of it."""
+
+    @property
+    def billing_cycle(self) -> BillingCycle: ...
+
+    @property
+    def billing_anchor_day(self) -> int | None: ...
+
+
+def period_for(subscription: Anchored, *, start: datetime, end: datetime) -> BillingPeriod:
     """The subscription's period [start, end), with its anchor day (for the period after it)."""
     return BillingPeriod(
         start=start,
@@ -229,6 +259,6 @@ def period_for(subscription: Subscription, *, start: datetime, end: datetime) ->
     )
 
 
-def anchor_day_of(subscription: Subscription) -> int | None:
+def anchor_day_of(subscription: Anchored) -> int | None:
     anchor = subscription.billing_anchor_day
     return anchor if anchor is not None and 1 <= anchor <= 31 else None

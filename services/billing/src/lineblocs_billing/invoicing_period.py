@@ -12,19 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from lineblocs_billing.invoice_inputs import BillingSubject, SubscriptionTerms, WorkspaceTerms
 from lineblocs_billing.invoicing import (
     InvoiceDraft,
     anchor_day_of,
-    compute_invoice,
+    draft_invoice,
     period_for,
+    read_subject,
 )
 from lineblocs_billing.invoicing_write import write_invoice
 from lineblocs_billing.periods import first_due_period
 from lineblocs_billing.records import BillingPeriodRepository
 from lineblocs_shared.lineblocs_settings import LineblocsSettings
-from lineblocs_shared.models.billing import BillingCycle, Subscription
+from lineblocs_shared.models.billing import BillingCycle
 from lineblocs_shared.models.billing_runs import BillingPeriodRecord
-from lineblocs_shared.models.tenants import Workspace
 from lineblocs_shared.uow import UnitOfWork
 
 
@@ -62,38 +63,57 @@ def invoice_period(
     now: datetime,
 ) -> InvoicingOutcome:
     records = BillingPeriodRepository(session=uow.session)
-    done = records.of_subscription(subscription_id=subscription_id, period_start=period_start)
+    subject = read_subject(
+        uow,
+        subscription_id=subscription_id,
+        start=period_start,
+        end=period_end,
+        with_records=True,
+    )
+    if subject is None or subject.workspace is None:
+        return _written_or_missing(records, subject, subscription_id, period_start)
+    # This subscription's record first (a redelivered message), else the one of its workspace
+    # and cycle (written for another subscription of the same workspace).
+    done = records.by_id(subject.record_of_subscription or subject.record_of_workspace)
     if done is not None:
         return InvoicingOutcome(OutcomeKind.ALREADY_WRITTEN, record=done)
-    subscription = uow.subscriptions.get(subscription_id=subscription_id)
-    workspace = (
-        None if subscription is None else uow.workspaces.get(workspace_id=subscription.workspace_id)
-    )
-    if subscription is None or workspace is None:
-        return InvoicingOutcome(
-            OutcomeKind.SUBSCRIPTION_MISSING,
-            detail=f"subscription {subscription_id} or its workspace no longer exists",
-        )
-    done = records.get(
-        cycle=BillingCycle(subscription.billing_cycle).value,
-        workspace_id=subscription.workspace_id,
-        period_start=period_start,
-    )
-    if done is not None:  # written for another subscription of the same workspace
-        return InvoicingOutcome(OutcomeKind.ALREADY_WRITTEN, record=done)
+    workspace = subject.workspace
+    subscription = subject.subscription
     refusal = _refusal(subscription, workspace, start=period_start, end=period_end, now=now)
     if refusal is not None:
         return refusal
     period = period_for(subscription, start=period_start, end=period_end)
-    draft = compute_invoice(uow, subscription_id=subscription_id, period=period)
-    written = write_invoice(uow, draft, now=now, lineblocs_settings=lineblocs_settings)
+    draft = draft_invoice(uow, subject, period=period)
+    written = write_invoice(
+        uow, draft, subscription=subscription, now=now, lineblocs_settings=lineblocs_settings
+    )
     kind = OutcomeKind.WRITTEN if written.wrote else OutcomeKind.ALREADY_WRITTEN
     return InvoicingOutcome(kind, record=written.record, draft=draft if written.wrote else None)
 
 
+def _written_or_missing(
+    records: BillingPeriodRepository,
+    subject: BillingSubject | None,
+    subscription_id: int,
+    period_start: datetime,
+) -> InvoicingOutcome:
+    """The subscription or its workspace is gone: the period may still have been written by
+    this subscription before (a redelivered message); otherwise there is nothing to do."""
+    if subject is None:
+        done = records.of_subscription(subscription_id=subscription_id, period_start=period_start)
+    else:
+        done = records.by_id(subject.record_of_subscription)
+    if done is not None:
+        return InvoicingOutcome(OutcomeKind.ALREADY_WRITTEN, record=done)
+    return InvoicingOutcome(
+        OutcomeKind.SUBSCRIPTION_MISSING,
+        detail=f"subscription {subscription_id} or its workspace no longer exists",
+    )
+
+
 def _refusal(
-    subscription: Subscription,
-    workspace: Workspace,
+    subscription: SubscriptionTerms,
+    workspace: WorkspaceTerms,
     *,
     start: datetime,
     end: datetime,

@@ -45,6 +45,11 @@ class ServicePlanRepository:
         )
         self._price = self._prices.c[price]
 
+    @property
+    def price_column(self) -> str:
+        """The name of the monthly price column in this database (for queries of their own)."""
+        return self._price.name
+
     def get(self, *, plan_id: int) -> PricedPlan | None:
         """Soft-deleted plans included: they still bill the subscriptions that point at them."""
         plan = self._session.get(ServicePlan, plan_id)

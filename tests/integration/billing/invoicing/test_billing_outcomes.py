@@ -8,15 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlmodel import col
 
 from lineblocs_billing.invoicing_period import InvoicingOutcome, OutcomeKind, invoice_period
 from lineblocs_billing.periods import BillingPeriod, due_periods, first_due_period
 from lineblocs_shared.lineblocs_settings import LineblocsSettings
-from lineblocs_shared.models.billing import BillingCycle, Debit, Invoice
+from lineblocs_shared.models.billing import BillingCycle, Debit, Invoice, Subscription
 from lineblocs_shared.models.billing_runs import BillingPeriodRecord
 from lineblocs_shared.uow import UnitOfWork
+from tests.factories import make_subscription
 from tests.integration.billing.invoicing.scenario import (
     NOW,
     PERIOD,
@@ -143,6 +144,59 @@ def test_a_period_the_subscription_is_already_past_is_superseded(jobs_engine: En
         uow.commit()
     september = BillingPeriod(at(2026, 9, 1), at(2026, 10, 1), BillingCycle.MONTHLY, 1)
     assert bill(jobs_engine, tenant, period=september).kind is OutcomeKind.SUPERSEDED
+
+
+def test_a_period_written_before_its_subscription_was_deleted_stays_written(
+    sql_engine: Engine,
+) -> None:
+    with UnitOfWork(sql_engine) as uow:
+        tenant = make_tenant(uow)
+        uow.commit()
+    first = bill(sql_engine, tenant)
+    with UnitOfWork(sql_engine) as uow:
+        uow.session.execute(
+            delete(Subscription).where(col(Subscription.id) == tenant.subscription_id)
+        )
+        uow.commit()
+    again = bill(sql_engine, tenant)
+    assert (first.kind, again.kind) == (OutcomeKind.WRITTEN, OutcomeKind.ALREADY_WRITTEN)
+    assert first.record is not None
+    assert again.record is not None
+    assert again.record.id == first.record.id
+
+
+def test_another_subscription_of_the_workspace_finds_the_period_written(
+    sql_engine: Engine,
+) -> None:
+    with UnitOfWork(sql_engine) as uow:
+        tenant = make_tenant(uow)
+        other = make_subscription(
+            uow,
+            workspace=tenant.workspace,
+            plan=tenant.plan,
+            created_at=tenant.subscription.created_at,
+            next_billing_date=PERIOD.end,
+            current_period_end=PERIOD.end,
+            billing_anchor_day=1,
+        )
+        uow.commit()
+    assert other.id is not None
+    first = bill(sql_engine, tenant)
+    with UnitOfWork(sql_engine) as uow:
+        second = invoice_period(
+            uow,
+            subscription_id=other.id,
+            period_start=PERIOD.start,
+            period_end=PERIOD.end,
+            lineblocs_settings=LineblocsSettings(bind=uow.session),
+            now=NOW,
+        )
+        uow.commit()
+    assert (first.kind, second.kind) == (OutcomeKind.WRITTEN, OutcomeKind.ALREADY_WRITTEN)
+    assert first.record is not None
+    assert second.record is not None
+    assert second.record.id == first.record.id
+    assert len(invoice_keys(sql_engine, tenant)) == 1
 
 
 def test_a_second_writer_waits_for_the_first_and_takes_its_record(jobs_engine: Engine) -> None:

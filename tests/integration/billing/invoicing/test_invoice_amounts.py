@@ -140,8 +140,8 @@ def test_the_plan_price_is_read_from_either_schema_variant(any_jobs_engine: Engi
     assert compute(any_jobs_engine, tenant).membership_costs == 4999
 
 
-def test_the_regions_primary_tax_wins_and_rounds_half_up(jobs_engine: Engine) -> None:
-    with UnitOfWork(jobs_engine) as uow:
+def test_the_regions_primary_tax_wins_and_rounds_half_up(sql_engine: Engine) -> None:
+    with UnitOfWork(sql_engine) as uow:
         country, region = add_region(uow)
         add_tax(uow, name="GST", percentage=5, country_id=country)
         add_tax(uow, name="HST", percentage=13, region_id=region, country_id=country)
@@ -149,7 +149,7 @@ def test_the_regions_primary_tax_wins_and_rounds_half_up(jobs_engine: Engine) ->
         ws = {"billing_country_id": country, "billing_region_id": region}
         tenant = make_tenant(uow, monthly_cost_cents=2450, workspace=ws)
         uow.commit()
-    draft = compute(jobs_engine, tenant)
+    draft = compute(sql_engine, tenant)
     assert draft.cents_taxes == 319  # 2450 x 13% = 318.5
     assert [t.as_metadata() for t in draft.taxes] == [
         {"name": "HST", "percentage": 13.0, "cents": 319}
@@ -157,8 +157,8 @@ def test_the_regions_primary_tax_wins_and_rounds_half_up(jobs_engine: Engine) ->
     assert draft.cents_including_taxes == 2450 + 319
 
 
-def test_without_a_regional_tax_the_countrys_applies(jobs_engine: Engine) -> None:
-    with UnitOfWork(jobs_engine) as uow:
+def test_without_a_regional_tax_the_countrys_applies(sql_engine: Engine) -> None:
+    with UnitOfWork(sql_engine) as uow:
         country, region = add_region(uow)
         add_tax(uow, name="GST", percentage=5, country_id=country)
         _, other_region = add_region(uow)
@@ -166,16 +166,16 @@ def test_without_a_regional_tax_the_countrys_applies(jobs_engine: Engine) -> Non
         ws = {"billing_country_id": country, "billing_region_id": region}
         tenant = make_tenant(uow, monthly_cost_cents=2450, workspace=ws)
         uow.commit()
-    draft = compute(jobs_engine, tenant)
+    draft = compute(sql_engine, tenant)
     assert (draft.cents_taxes, draft.taxes[0].name) == (123, "GST")  # 122.5 -> 123
 
 
-def test_no_tax_row_means_no_tax(jobs_engine: Engine) -> None:
-    with UnitOfWork(jobs_engine) as uow:
+def test_no_tax_row_means_no_tax(sql_engine: Engine) -> None:
+    with UnitOfWork(sql_engine) as uow:
         country, _ = add_region(uow)
         tenant = make_tenant(uow, workspace={"billing_country_id": country})
         uow.commit()
-    draft = compute(jobs_engine, tenant)
+    draft = compute(sql_engine, tenant)
     assert (draft.cents_taxes, draft.taxes) == (0, ())
     assert json.dumps({"taxes": [t.as_metadata() for t in draft.taxes]}) == '{"taxes": []}'
 
