@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, Update, select, update
 from sqlmodel import Session, col
 
 from lineblocs_shared.models.billing_runs import AttemptState, BillingPeriodRecord, PaymentAttempt
@@ -38,9 +38,6 @@ class AttemptRepository:
         )
         return self._session.execute(stmt).scalars().first()
 
-    def get(self, *, attempt_id: int) -> PaymentAttempt | None:
-        return self._session.get(PaymentAttempt, attempt_id, populate_existing=True)
-
     def of_period(self, *, period_id: int) -> list[PaymentAttempt]:
         stmt = (
             select(PaymentAttempt)
@@ -58,6 +55,10 @@ class AttemptRepository:
 def update_attempt(engine: Engine, attempt_id: int, **values: Any) -> None:
     """Set columns of one attempt in a short transaction of its own: one UPDATE, no read. Used
     between gateway calls, where the attempt row is ours alone (the period is held)."""
-    stmt = update(PaymentAttempt).where(col(PaymentAttempt.id) == attempt_id).values(**values)
     with engine.begin() as conn:
-        conn.execute(stmt)
+        conn.execute(attempt_update(attempt_id, **values))
+
+
+def attempt_update(attempt_id: int, **values: Any) -> Update:
+    """One UPDATE of one attempt's columns, without reading it first."""
+    return update(PaymentAttempt).where(col(PaymentAttempt.id) == attempt_id).values(**values)

@@ -22,6 +22,7 @@ from sqlmodel import col
 from lineblocs_billing.attempts import UNRESOLVED, AttemptRepository, attempt_key
 from lineblocs_billing.composition import Billing
 from lineblocs_billing.dunning import DunningPolicy
+from lineblocs_billing.records import closed_on_site
 from lineblocs_billing.settlement import (
     NO_CARD,
     Billee,
@@ -46,8 +47,6 @@ from lineblocs_shared.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 SETTLEABLE = (PeriodState.INVOICED, PeriodState.FAILED)
-PAID_STATUSES = frozenset({"PAID", "APPROVED"})
-CLOSED_STATUSES = frozenset({"CANCELLED", "REFUNDED"})
 
 
 class Settled(StrEnum):
@@ -143,13 +142,14 @@ def _closed_elsewhere(
         log.warning("billing period %s: its invoice %s is gone", record.id, record.invoice_id)
         mark_closed(record, PeriodState.NOTHING_DUE, now=now)
         return Settled.NOTHING_TO_DO
-    status = invoice.status.upper()
-    if status in PAID_STATUSES or status in CLOSED_STATUSES:
-        state = PeriodState.PAID if status in PAID_STATUSES else PeriodState.NOTHING_DUE
-        log.info("billing period %s: invoice %s is %s on the site", record.id, invoice.id, status)
-        mark_closed(record, state, now=now)
-        return Settled.NOTHING_TO_DO
-    return None
+    state = closed_on_site(invoice.status)
+    if state is None:
+        return None
+    log.info(
+        "billing period %s: invoice %s is %s on the site", record.id, invoice.id, invoice.status
+    )
+    mark_closed(record, state, now=now)
+    return Settled.NOTHING_TO_DO
 
 
 def _due(record: BillingPeriodRecord, now: datetime) -> bool:

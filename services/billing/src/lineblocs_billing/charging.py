@@ -18,12 +18,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col
-
-from lineblocs_billing.attempts import AttemptRepository, update_attempt
+from lineblocs_billing.attempts import AttemptRepository, attempt_update, update_attempt
 from lineblocs_billing.charge_plan import (
-    PAID_STATUSES,
     ChargePlan,
     Settled,
     invoice_to_settle,
@@ -32,9 +28,10 @@ from lineblocs_billing.charge_plan import (
     whole_seconds_now,
 )
 from lineblocs_billing.composition import Billing
+from lineblocs_billing.records import PAID_STATUSES
 from lineblocs_billing.settlement import Failure, PaidFrom, mark_failed, mark_paid
 from lineblocs_shared.models.billing import Invoice
-from lineblocs_shared.models.billing_runs import AttemptState, PaymentAttempt
+from lineblocs_shared.models.billing_runs import AttemptState
 from lineblocs_shared.payments import GatewayPayment, PaymentStatus, charge_attempt
 from lineblocs_shared.reliability.errors import TransientError
 from lineblocs_shared.uow import UnitOfWork
@@ -188,8 +185,7 @@ def _update_attempt(
     }
     if state in (AttemptState.SUCCEEDED, AttemptState.DECLINED):
         changes |= {"resolved_at": now, "error": None}
-    stmt = update(PaymentAttempt).where(col(PaymentAttempt.id) == plan.attempt_id)
-    uow.session.execute(stmt.values(changes | values))
+    uow.session.execute(attempt_update(plan.attempt_id, **(changes | values)))
 
 
 def _warn_if_paid_meanwhile(invoice: Invoice, plan: ChargePlan) -> None:

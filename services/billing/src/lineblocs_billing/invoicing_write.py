@@ -26,7 +26,12 @@ from sqlmodel import Session
 from lineblocs_billing.invoice_inputs import SubscriptionTerms
 from lineblocs_billing.invoicing import InvoiceDraft
 from lineblocs_billing.invoicing_rules import Settle, settle_pay_as_you_go
-from lineblocs_billing.records import BillingPeriodRepository, insert_into, insert_row
+from lineblocs_billing.records import (
+    BillingPeriodRepository,
+    closed_on_site,
+    insert_into,
+    insert_row,
+)
 from lineblocs_shared.lineblocs_settings import LineblocsSettings
 from lineblocs_shared.models.billing import Debit, Invoice, InvoiceLineItem, Subscription
 from lineblocs_shared.models.billing_runs import BillingPeriodRecord, PeriodState
@@ -49,8 +54,6 @@ SUBSCRIPTIONS: Table = Subscription.__table__  # type: ignore[attr-defined]
 ADVANCE_SUBSCRIPTION = update(SUBSCRIPTIONS).where(
     SUBSCRIPTIONS.c.id == bindparam("subscription_id", type_=Integer)
 )
-PAID_STATUSES = frozenset({"PAID", "APPROVED"})
-CLOSED_STATUSES = frozenset({"CANCELLED", "REFUNDED"})
 
 
 class InvoiceNotWritable(FatalError):
@@ -240,9 +243,9 @@ def _adopt(record: BillingPeriodRecord, invoice: InvoiceAmounts, draft: InvoiceD
     total = invoice.cents_including_taxes
     record.invoice_id = invoice.id
     record.total_cents = total
-    status = invoice.status.upper()
-    if status in PAID_STATUSES or status in CLOSED_STATUSES:
-        record.state = PeriodState.PAID if status in PAID_STATUSES else PeriodState.NOTHING_DUE
+    closed = closed_on_site(invoice.status)
+    if closed is not None:
+        record.state = closed
         record.amount_due_cents = 0
     elif draft.payg_balance_before_end is None:
         record.amount_due_cents = max(total, 0)

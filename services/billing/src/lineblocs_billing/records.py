@@ -19,7 +19,7 @@ from sqlalchemy import CursorResult, Insert, Table, bindparam, insert, select, u
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from lineblocs_shared.models.billing_runs import BillingPeriodRecord
+from lineblocs_shared.models.billing_runs import BillingPeriodRecord, PeriodState
 
 PERIODS: Table = BillingPeriodRecord.__table__  # type: ignore[attr-defined]
 # What writing the period's invoice decides, written once it is known (`record_outcome`).
@@ -100,3 +100,18 @@ def insert_values(row: object, table: Table) -> dict[str, Any]:
         for name, value in values.items()
         if value is not None or table.c[name].server_default is None
     }
+
+
+# Invoice statuses meaning the site closed the invoice itself: paid there, or nothing to collect.
+PAID_STATUSES = frozenset({"PAID", "APPROVED"})
+CLOSED_STATUSES = frozenset({"CANCELLED", "REFUNDED"})
+
+
+def closed_on_site(invoice_status: str) -> PeriodState | None:
+    """The period's final state when the site already closed its invoice; None when it is open."""
+    status = invoice_status.upper()
+    if status in PAID_STATUSES:
+        return PeriodState.PAID
+    if status in CLOSED_STATUSES:
+        return PeriodState.NOTHING_DUE
+    return None
