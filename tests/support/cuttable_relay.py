@@ -15,6 +15,8 @@ import socket
 import threading
 from urllib.parse import urlsplit, urlunsplit
 
+from tests.support.listener import Listener
+
 CHUNK = 65536
 
 
@@ -22,17 +24,15 @@ class CuttableRelay:
     def __init__(self, amqp_url: str) -> None:
         target = urlsplit(amqp_url)
         self._target = (target.hostname or "127.0.0.1", target.port or 5672)
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port: int = self._listener.getsockname()[1]
+        self._listener = Listener(self._relay)
+        self.port = self._listener.port
         self.connections = 0  # accepted so far
         self.cut_connections = 0  # closed by `cut()`, all calls together
         self._live: set[tuple[socket.socket, socket.socket]] = set()
         self._lock = threading.Lock()
-        self._closed = False
         credentials = target.netloc.rpartition("@")[0]
         # The same credentials and vhost, through the relay.
         self.url = urlunsplit(target._replace(netloc=f"{credentials}@127.0.0.1:{self.port}"))
-        threading.Thread(target=self._accept, daemon=True).start()
 
     @property
     def live(self) -> int:
@@ -50,27 +50,21 @@ class CuttableRelay:
         return len(pairs)
 
     def close(self) -> None:
-        self._closed = True
         self._listener.close()
         self.cut()
 
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return  # the listener was closed
-            try:
-                server = socket.create_connection(self._target)
-            except OSError:
-                client.close()  # the broker refused: the client sees its connection drop
-                continue
-            pair = (client, server)
-            with self._lock:
-                self._live.add(pair)
-                self.connections += 1
-            for source, sink in (pair, (server, client)):
-                threading.Thread(target=self._pump, args=(source, sink, pair), daemon=True).start()
+    def _relay(self, client: socket.socket) -> None:
+        try:
+            server = socket.create_connection(self._target)
+        except OSError:
+            client.close()  # the broker refused: the client sees its connection drop
+            return
+        pair = (client, server)
+        with self._lock:
+            self._live.add(pair)
+            self.connections += 1
+        for source, sink in (pair, (server, client)):
+            threading.Thread(target=self._pump, args=(source, sink, pair), daemon=True).start()
 
     def _pump(
         self, source: socket.socket, sink: socket.socket, pair: tuple[socket.socket, socket.socket]

@@ -12,6 +12,8 @@ import threading
 from enum import Enum
 from urllib.parse import urlsplit, urlunsplit
 
+from tests.support.listener import Listener
+
 CHUNK = 65536
 
 
@@ -26,39 +28,30 @@ class FaultyProxy:
         self._target = (target.hostname or "127.0.0.1", target.port or 5672)
         self._fault = fault
         self._after = after_client_bytes
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port: int = self._listener.getsockname()[1]
         self.connections = 0
         self.fault_injected = threading.Event()
         self._sockets: list[socket.socket] = []
-        self._closed = False
+        self._listener = Listener(self._relay)
+        self.port = self._listener.port
         credentials = target.netloc.rpartition("@")[0]
         # The same credentials and vhost, through the proxy.
         self.url = urlunsplit(target._replace(netloc=f"{credentials}@127.0.0.1:{self.port}"))
-        threading.Thread(target=self._accept, daemon=True).start()
 
     def close(self) -> None:
-        self._closed = True
-        for sock in [self._listener, *self._sockets]:
+        self._listener.close()
+        for sock in self._sockets:
             sock.close()
 
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self._target)
-            self._sockets += [client, server]
-            self.connections += 1
-            faulty = self.connections == 1
-            stop = threading.Event()
-            threading.Thread(
-                target=self._pump, args=(client, server, stop, faulty), daemon=True
-            ).start()
-            threading.Thread(
-                target=self._pump, args=(server, client, stop, False), daemon=True
-            ).start()
+    def _relay(self, client: socket.socket) -> None:
+        server = socket.create_connection(self._target)
+        self._sockets += [client, server]
+        self.connections += 1
+        faulty = self.connections == 1
+        stop = threading.Event()
+        threading.Thread(
+            target=self._pump, args=(client, server, stop, faulty), daemon=True
+        ).start()
+        threading.Thread(target=self._pump, args=(server, client, stop, False), daemon=True).start()
 
     def _pump(
         self, source: socket.socket, sink: socket.socket, stop: threading.Event, counts: bool

@@ -93,7 +93,9 @@ def prepare(deps: Billing, period_id: int) -> ChargePlan | Settled:
         earlier = attempts.of_period(period_id=period_id)
         in_flight = next((a for a in earlier if a.state in UNRESOLVED), None)
         if in_flight is not None:
-            return _resume(deps, uow, billee, in_flight, lineblocs)
+            plan = _resume(deps, uow, billee, in_flight, lineblocs)
+            uow.commit()  # an attempt older than its pinned card gets it now
+            return plan
         if record.state == PeriodState.FAILED and not _due(record, now):
             return Settled.NOT_DUE
         if record.amount_due_cents <= 0:  # pay-as-you-go, covered by credits
@@ -182,7 +184,11 @@ def billee_of(uow: UnitOfWork, record: BillingPeriodRecord) -> Billee:
 
 def _chargeable(card: Card | None, billee: Billee) -> bool:
     """A card the gateway can charge: a payment method of a known customer."""
-    return bool(card and (card.stripe_payment_method_id or "").strip() and billee.customer_id)
+    return bool(card and _payment_method_of(card) and billee.customer_id)
+
+
+def _payment_method_of(card: Card) -> str:
+    return (card.stripe_payment_method_id or "").strip()
 
 
 def policy_of(lineblocs: LineblocsSettings) -> DunningPolicy:
@@ -215,6 +221,8 @@ def _new_attempt(
             gateway=gateway.name,
             amount_cents=record.amount_due_cents,
             currency=gateway.currency,
+            customer_id=billee.customer_id,
+            payment_method_id=_payment_method_of(card),
             state=AttemptState.PENDING,
             created_at=now,
             updated_at=now,
@@ -224,7 +232,7 @@ def _new_attempt(
     record.next_attempt_at = now + timedelta(minutes=deps.options.billing_resettle_after_min)
     record.updated_at = now
     uow.session.add(record)
-    return _plan(record.id, attempt, billee, card, gateway, resumed=False)
+    return _plan(record.id, attempt, billee, gateway, resumed=False)
 
 
 def _resume(
@@ -240,6 +248,14 @@ def _resume(
             f"payment attempt {attempt.attempt_key} was made on {attempt.gateway} but the "
             f"gateway is now {gateway.name}: resolve it on {attempt.gateway} by hand"
         )
+    if attempt.customer_id is None or attempt.payment_method_id is None:
+        attempt = _pin_current_card(uow, billee, attempt)
+    log.info("resuming payment attempt %s (%s)", attempt.attempt_key, attempt.state)
+    return _plan(attempt.billing_period_id, attempt, billee, gateway, resumed=True)
+
+
+def _pin_current_card(uow: UnitOfWork, billee: Billee, attempt: PaymentAttempt) -> PaymentAttempt:
+    """An attempt made before migration 0004 pinned nothing: resume it with today's card."""
     card = uow.cards.default_for_workspace(workspace_id=billee.workspace_id)
     if not _chargeable(card, billee):
         raise FatalError(
@@ -247,26 +263,30 @@ def _resume(
             f"{billee.workspace_id} no longer has a chargeable card: resolve it by hand"
         )
     assert card is not None
-    log.info("resuming payment attempt %s (%s)", attempt.attempt_key, attempt.state)
-    return _plan(attempt.billing_period_id, attempt, billee, card, gateway, resumed=True)
+    attempt.customer_id, attempt.payment_method_id = billee.customer_id, _payment_method_of(card)
+    uow.session.add(attempt)
+    return attempt
 
 
 def _plan(
     period_id: int,
     attempt: PaymentAttempt,
     billee: Billee,
-    card: Card,
     gateway: PaymentGateway,
     *,
     resumed: bool,
 ) -> ChargePlan:
+    """The gateway request of `attempt`: built from the attempt row alone, so a resumed attempt
+    sends what its first delivery sent (Stripe refuses a key reused with other parameters)."""
     assert attempt.id is not None
+    assert attempt.customer_id is not None  # pinned: `_new_attempt` or `_pin_current_card`
+    assert attempt.payment_method_id is not None
     request = ChargeRequest(
         attempt_key=attempt.attempt_key,
         amount_cents=attempt.amount_cents,
         currency=attempt.currency,
-        customer_id=billee.customer_id,
-        payment_method_id=(card.stripe_payment_method_id or "").strip(),
+        customer_id=attempt.customer_id,
+        payment_method_id=attempt.payment_method_id,
         workspace_id=attempt.workspace_id,
         invoice_id=attempt.invoice_id,
         description=f"Lineblocs invoice {attempt.invoice_id}",

@@ -73,6 +73,10 @@ class PaymentAttempt(JobsTable, table=True):
     currency: str = Field(max_length=3)
     state: AttemptState = Field(sa_type=String(16), index=True)
     gateway_payment_id: str | None = Field(default=None, max_length=191)
+    # What the attempt charges, pinned when it is made: a resumed attempt re-sends the same
+    # request (NULL on rows older than migration 0004: the workspace's current card then).
+    customer_id: str | None = Field(default=None, max_length=191)
+    payment_method_id: str | None = Field(default=None, max_length=191)
     decline_code: str | None = Field(default=None, max_length=64)
     error: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

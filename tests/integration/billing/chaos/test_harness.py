@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from tests.support.cuttable_relay import CuttableRelay
+from tests.support.listener import Listener
 from tests.support.proc_sockets import process_group, rss_kib, tcp_connection_owner
 
 pytestmark = pytest.mark.integration
@@ -22,23 +24,16 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def echo_server() -> Iterator[int]:
     """A TCP server on 127.0.0.1 that echoes each connection; its port."""
-    listener = socket.create_server(("127.0.0.1", 0))
 
     def echo(conn: socket.socket) -> None:
         with conn:
             while data := conn.recv(4096):
                 conn.sendall(data)
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=echo, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield listener.getsockname()[1]
+    listener = Listener(
+        lambda conn: threading.Thread(target=echo, args=(conn,), daemon=True).start()
+    )
+    yield listener.port
     listener.close()
 
 
@@ -70,3 +65,18 @@ def test_a_cut_drops_open_connections_and_lets_new_ones_through(echo_server: int
         assert relay.connections == 2
     finally:
         relay.close()
+
+
+def test_a_closed_relay_serves_no_later_connection(echo_server: int) -> None:
+    # A relay closed with its accept thread still blocked used to accept one more connection
+    # and forward it: a later test's server then saw RabbitMQ's bytes.
+    relay = CuttableRelay(f"amqp://guest:guest@127.0.0.1:{echo_server}/vhost")
+    with socket.create_connection(("127.0.0.1", relay.port), timeout=5) as first:
+        first.sendall(b"ping")
+        assert first.recv(4) == b"ping"
+    time.sleep(0.2)  # the accept thread is blocked in accept() again
+    relay.close()
+
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", relay.port), timeout=5).close()
+    assert relay.connections == 1

@@ -7,9 +7,16 @@ Exception` sees it); the redelivery calls the same handler again, as RabbitMQ wo
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import delete, update
+from sqlmodel import col
 
 from lineblocs_billing.charging import Settled
+from lineblocs_shared.models.billing import Card
+from lineblocs_shared.models.billing_runs import PaymentAttempt
+from lineblocs_shared.models.tenants import User
+from lineblocs_shared.uow import UnitOfWork
 from tests.integration.billing.charging.conftest import Billed, CrashingGateway, WorkerKilled
+from tests.integration.billing.invoicing.scenario import Tenant
 
 pytestmark = pytest.mark.integration
 
@@ -85,3 +92,69 @@ def test_a_kill_before_a_decline_is_recorded_notifies_once(billed: Billed) -> No
     assert [a.state for a in billed.attempts(tenant)] == ["declined"]
     assert len(billed.events("payment_failed", tenant)) == 1
     assert billed.record(tenant).dunning_attempts == 1
+
+
+def _change_card(billed: Billed, tenant: Tenant, *, method: str | None, customer: str) -> None:
+    """The customer edits their billing details on the site (None: removes the card)."""
+    cards = Card
+    with UnitOfWork(billed.engine) as uow:
+        of_tenant = col(cards.workspace_id) == tenant.workspace_id
+        if method is None:
+            uow.session.execute(delete(cards).where(of_tenant))
+        else:
+            uow.session.execute(
+                update(cards).where(of_tenant).values(stripe_payment_method_id=method)
+            )
+        uow.session.execute(
+            update(User).where(col(User.id) == tenant.user.id).values(stripe_id=customer)
+        )
+        uow.commit()
+
+
+def test_a_resumed_attempt_charges_what_it_was_made_with(billed: Billed) -> None:
+    # Stripe refuses an idempotency key sent again with other parameters; the attempt's request
+    # is its own, and the new card is for the next attempt.
+    billed.use(CrashingGateway(billed.fake, crash_at={"before_create"}))
+    tenant = billed.tenant(card="pm_card_ok", customer="cus_first")
+    with pytest.raises(WorkerKilled):
+        billed.bill(tenant)
+    _change_card(billed, tenant, method="pm_card_decline", customer="cus_second")
+
+    report = billed.bill(tenant)
+
+    assert [p.settled for p in report.periods] == [Settled.PAID]  # the decline card: DECLINED
+    [attempt] = billed.attempts(tenant)
+    assert (attempt.customer_id, attempt.payment_method_id) == ("cus_first", "pm_card_ok")
+
+
+def test_an_attempt_in_flight_is_resolved_after_its_card_is_removed(billed: Billed) -> None:
+    billed.use(CrashingGateway(billed.fake, crash_at={"after_confirm"}))  # the money is taken
+    tenant = billed.tenant(card="pm_card_ok", customer="cus_first")
+    with pytest.raises(WorkerKilled):
+        billed.bill(tenant)
+    _change_card(billed, tenant, method=None, customer="cus_first")
+
+    report = billed.bill(tenant)
+
+    assert [p.settled for p in report.periods] == [Settled.PAID]
+    assert sum(billed.fake.successful_charges().values()) == 1
+    assert billed.invoice(tenant).status == "PAID"
+
+
+def test_an_attempt_older_than_pinned_cards_resumes_with_the_current_card(billed: Billed) -> None:
+    billed.use(CrashingGateway(billed.fake, crash_at={"before_create"}))
+    tenant = billed.tenant(card="pm_card_ok", customer="cus_first")
+    with pytest.raises(WorkerKilled):
+        billed.bill(tenant)
+    with UnitOfWork(billed.engine) as uow:  # as written before migration 0004
+        of_tenant = col(PaymentAttempt.workspace_id) == tenant.workspace_id
+        unpinned = update(PaymentAttempt).where(of_tenant)
+        uow.session.execute(unpinned.values(customer_id=None, payment_method_id=None))
+        uow.commit()
+    _change_card(billed, tenant, method="pm_card_other", customer="cus_second")
+
+    report = billed.bill(tenant)
+
+    assert [p.settled for p in report.periods] == [Settled.PAID]
+    [attempt] = billed.attempts(tenant)
+    assert (attempt.customer_id, attempt.payment_method_id) == ("cus_second", "pm_card_other")
