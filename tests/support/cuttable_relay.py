@@ -13,26 +13,21 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from urllib.parse import urlsplit, urlunsplit
 
-from tests.support.listener import Listener
+from tests.support.listener import Listener, relayed_amqp_url
 
 CHUNK = 65536
 
 
 class CuttableRelay:
     def __init__(self, amqp_url: str) -> None:
-        target = urlsplit(amqp_url)
-        self._target = (target.hostname or "127.0.0.1", target.port or 5672)
-        self._listener = Listener(self._relay)
-        self.port = self._listener.port
         self.connections = 0  # accepted so far
         self.cut_connections = 0  # closed by `cut()`, all calls together
         self._live: set[tuple[socket.socket, socket.socket]] = set()
         self._lock = threading.Lock()
-        credentials = target.netloc.rpartition("@")[0]
-        # The same credentials and vhost, through the relay.
-        self.url = urlunsplit(target._replace(netloc=f"{credentials}@127.0.0.1:{self.port}"))
+        self._listener = Listener(self._relay)
+        self.port = self._listener.port
+        self._target, self.url = relayed_amqp_url(amqp_url, self.port)
 
     @property
     def live(self) -> int:

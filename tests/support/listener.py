@@ -4,9 +4,9 @@ accept thread really ends when it is closed.
 Why not just `socket.close()`: on Linux, closing a listening socket from another thread does not
 wake the thread blocked in `accept()`. The kernel keeps the socket listening for that pending
 call, so the next connection to the port is still accepted — and a relay in front of RabbitMQ
-would forward it there. A test server closed that way once answered a later test's HTTP request
-with RabbitMQ's protocol header (`BadStatusLine('AMQP…')`). `shutdown()` does wake `accept()`;
-a connection that still slips in after `close()` is refused, never served.
+would forward it there (the likely cause of a CI run whose Stripe client read RabbitMQ's
+protocol header, `BadStatusLine('AMQP…')`). `shutdown()` does wake `accept()`; a connection
+that still slips in after `close()` is refused, never served.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import contextlib
 import socket
 import threading
 from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 
 class Listener:
@@ -43,3 +44,12 @@ class Listener:
                 connection.close()
                 return
             self._on_connection(connection)
+
+
+def relayed_amqp_url(amqp_url: str, port: int) -> tuple[tuple[str, int], str]:
+    """The broker's (host, port) to relay to, and `amqp_url` pointed at a relay on `port`
+    (the same credentials and vhost)."""
+    target = urlsplit(amqp_url)
+    credentials = target.netloc.rpartition("@")[0]
+    via = urlunsplit(target._replace(netloc=f"{credentials}@127.0.0.1:{port}"))
+    return (target.hostname or "127.0.0.1", target.port or 5672), via

@@ -10,9 +10,8 @@ from __future__ import annotations
 import socket
 import threading
 from enum import Enum
-from urllib.parse import urlsplit, urlunsplit
 
-from tests.support.listener import Listener
+from tests.support.listener import Listener, relayed_amqp_url
 
 CHUNK = 65536
 
@@ -24,8 +23,6 @@ class Fault(Enum):
 
 class FaultyProxy:
     def __init__(self, amqp_url: str, *, fault: Fault, after_client_bytes: int) -> None:
-        target = urlsplit(amqp_url)
-        self._target = (target.hostname or "127.0.0.1", target.port or 5672)
         self._fault = fault
         self._after = after_client_bytes
         self.connections = 0
@@ -33,9 +30,7 @@ class FaultyProxy:
         self._sockets: list[socket.socket] = []
         self._listener = Listener(self._relay)
         self.port = self._listener.port
-        credentials = target.netloc.rpartition("@")[0]
-        # The same credentials and vhost, through the proxy.
-        self.url = urlunsplit(target._replace(netloc=f"{credentials}@127.0.0.1:{self.port}"))
+        self._target, self.url = relayed_amqp_url(amqp_url, self.port)
 
     def close(self) -> None:
         self._listener.close()

@@ -249,12 +249,12 @@ def _resume(
             f"gateway is now {gateway.name}: resolve it on {attempt.gateway} by hand"
         )
     if attempt.customer_id is None or attempt.payment_method_id is None:
-        attempt = _pin_current_card(uow, billee, attempt)
+        _pin_current_card(uow, billee, attempt)
     log.info("resuming payment attempt %s (%s)", attempt.attempt_key, attempt.state)
     return _plan(attempt.billing_period_id, attempt, billee, gateway, resumed=True)
 
 
-def _pin_current_card(uow: UnitOfWork, billee: Billee, attempt: PaymentAttempt) -> PaymentAttempt:
+def _pin_current_card(uow: UnitOfWork, billee: Billee, attempt: PaymentAttempt) -> None:
     """An attempt made before migration 0004 pinned nothing: resume it with today's card."""
     card = uow.cards.default_for_workspace(workspace_id=billee.workspace_id)
     if not _chargeable(card, billee):
@@ -265,7 +265,6 @@ def _pin_current_card(uow: UnitOfWork, billee: Billee, attempt: PaymentAttempt) 
     assert card is not None
     attempt.customer_id, attempt.payment_method_id = billee.customer_id, _payment_method_of(card)
     uow.session.add(attempt)
-    return attempt
 
 
 def _plan(
