@@ -13,16 +13,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import QueryableAttribute, load_only
-from sqlmodel import col
 
 from lineblocs_billing.attempts import UNRESOLVED, AttemptRepository, attempt_key
 from lineblocs_billing.composition import Billing
 from lineblocs_billing.dunning import DunningPolicy
-from lineblocs_billing.records import closed_on_site
+from lineblocs_billing.records import closed_on_site, write_columns
 from lineblocs_billing.settlement import (
     NO_CARD,
     Billee,
@@ -77,15 +72,14 @@ def prepare(deps: Billing, period_id: int) -> ChargePlan | Settled:
     lineblocs = deps.lineblocs()  # before the transaction: see SettingsCache
     with UnitOfWork(deps.engine) as uow:
         attempts = AttemptRepository(session=uow.session)
-        record = attempts.lock_period(period_id=period_id)
-        if record is None:
+        locked = attempts.lock_period(period_id=period_id)
+        if locked is None:
             raise FatalError(f"billing period {period_id} does not exist")
+        record, invoice = locked.record, locked.invoice
         if record.state not in SETTLEABLE:
             return Settled.NOTHING_TO_DO
-        invoice = invoice_to_settle(uow, record.invoice_id) if record.invoice_id else None
-        closed = _closed_elsewhere(record, invoice, now=now)
+        closed = _closed_elsewhere(uow, record, invoice, now=now)
         if closed is not None:
-            uow.session.add(record)
             uow.commit()
             return closed
         assert invoice is not None
@@ -137,12 +131,12 @@ def prepare(deps: Billing, period_id: int) -> ChargePlan | Settled:
 
 
 def _closed_elsewhere(
-    record: BillingPeriodRecord, invoice: Invoice | None, *, now: datetime
+    uow: UnitOfWork, record: BillingPeriodRecord, invoice: Invoice | None, *, now: datetime
 ) -> Settled | None:
     """The invoice was paid, cancelled or deleted on the site: nothing to collect any more."""
     if invoice is None:
         log.warning("billing period %s: its invoice %s is gone", record.id, record.invoice_id)
-        mark_closed(record, PeriodState.NOTHING_DUE, now=now)
+        mark_closed(uow, record, PeriodState.NOTHING_DUE, now=now)
         return Settled.NOTHING_TO_DO
     state = closed_on_site(invoice.status)
     if state is None:
@@ -150,24 +144,12 @@ def _closed_elsewhere(
     log.info(
         "billing period %s: invoice %s is %s on the site", record.id, invoice.id, invoice.status
     )
-    mark_closed(record, state, now=now)
+    mark_closed(uow, record, state, now=now)
     return Settled.NOTHING_TO_DO
 
 
 def _due(record: BillingPeriodRecord, now: datetime) -> bool:
     return record.next_attempt_at is not None and record.next_attempt_at <= now
-
-
-# What settling reads and writes of an invoice; users_invoices has 30 columns.
-_SETTLING_COLUMNS: tuple[QueryableAttribute[Any], ...] = tuple(
-    getattr(Invoice, name) for name in ("id", "status", "cents_including_taxes", "num_attempts")
-)
-
-
-def invoice_to_settle(uow: UnitOfWork, invoice_id: int) -> Invoice | None:
-    stmt = select(Invoice).where(col(Invoice.id) == invoice_id)
-    stmt = stmt.options(load_only(*_SETTLING_COLUMNS, raiseload=True))
-    return uow.session.execute(stmt).scalars().first()
 
 
 def billee_of(uow: UnitOfWork, record: BillingPeriodRecord) -> Billee:
@@ -229,9 +211,8 @@ def _new_attempt(
         )
     )
     # If this delivery dies with the attempt unresolved, the sweep brings the period back then.
-    record.next_attempt_at = now + timedelta(minutes=deps.options.billing_resettle_after_min)
-    record.updated_at = now
-    uow.session.add(record)
+    resettle_at = now + timedelta(minutes=deps.options.billing_resettle_after_min)
+    write_columns(uow.session, record, next_attempt_at=resettle_at, updated_at=now)
     return _plan(record.id, attempt, billee, gateway, resumed=False)
 
 

@@ -18,11 +18,15 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from lineblocs_billing.attempts import AttemptRepository, attempt_update, update_attempt
+from lineblocs_billing.attempts import (
+    UPDATE_ATTEMPT,
+    AttemptRepository,
+    attempt_changes,
+    update_attempt,
+)
 from lineblocs_billing.charge_plan import (
     ChargePlan,
     Settled,
-    invoice_to_settle,
     policy_of,
     prepare,
     whole_seconds_now,
@@ -110,8 +114,9 @@ def _record_outcome(deps: Billing, plan: ChargePlan, payment: GatewayPayment) ->
     now = whole_seconds_now(deps)
     policy = policy_of(deps.lineblocs())  # before the transaction: see SettingsCache
     with UnitOfWork(deps.engine) as uow:
-        record = AttemptRepository(session=uow.session).lock_period(period_id=plan.period_id)
-        assert record is not None
+        locked = AttemptRepository(session=uow.session).lock_period(period_id=plan.period_id)
+        assert locked is not None
+        record, invoice = locked.record, locked.invoice
         if payment.status in (PaymentStatus.PROCESSING, PaymentStatus.CREATED):
             _update_attempt(uow, plan, payment, now, state=AttemptState.CREATED)
             uow.commit()
@@ -119,8 +124,7 @@ def _record_outcome(deps: Billing, plan: ChargePlan, payment: GatewayPayment) ->
                 f"payment {payment.payment_id} of {plan.request.attempt_key} is still "
                 f"{payment.gateway_status} at {plan.gateway.name}"
             )
-        invoice = invoice_to_settle(uow, plan.request.invoice_id)
-        assert invoice is not None
+        assert invoice is not None  # the period's; the attempt was made for it
         if payment.succeeded:
             _update_attempt(uow, plan, payment, now, state=AttemptState.SUCCEEDED)
             _warn_if_paid_meanwhile(invoice, plan)
@@ -185,7 +189,7 @@ def _update_attempt(
     }
     if state in (AttemptState.SUCCEEDED, AttemptState.DECLINED):
         changes |= {"resolved_at": now, "error": None}
-    uow.session.execute(attempt_update(plan.attempt_id, **(changes | values)))
+    uow.session.execute(UPDATE_ATTEMPT, attempt_changes(plan.attempt_id, **(changes | values)))
 
 
 def _warn_if_paid_meanwhile(invoice: Invoice, plan: ChargePlan) -> None:

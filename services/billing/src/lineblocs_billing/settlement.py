@@ -16,11 +16,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlmodel import col
 
 from lineblocs_billing.dunning import DunningPolicy
+from lineblocs_billing.records import insert_row, write_columns
 from lineblocs_shared.clock import Clock
 from lineblocs_shared.contracts import (
     PAYMENT_FAILED,
@@ -34,6 +36,8 @@ from lineblocs_shared.reliability.outbox import add_to_outbox
 from lineblocs_shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+PAYMENTS: Table = InvoicePayment.__table__  # type: ignore[attr-defined]
 
 # Fixed forever: event ids of receipts and failure notices derive from it.
 EVENT_NAMESPACE = uuid.UUID("3b0c6a8e-2f43-5d7e-8a61-94c1d0e7b2f5")
@@ -80,29 +84,32 @@ def mark_paid(
 ) -> None:
     """The invoice is paid: by a card charge of `charged_cents`, or from prepaid credits."""
     total = invoice.cents_including_taxes
-    invoice.status = "PAID"
-    invoice.cents_collected = total
-    invoice.paid_date = now
-    invoice.complete_date = now
-    invoice.confirmation_number = confirmation_number()
-    invoice.updated_at = now
+    paid = {
+        "status": "PAID",
+        "cents_collected": total,
+        "paid_date": now,
+        "complete_date": now,
+        "confirmation_number": confirmation_number(),
+        "updated_at": now,
+    }
     if paid_from is PaidFrom.CARD:
-        invoice.payment_gateway_id = payment_id
-        invoice.num_attempts += 1
-        invoice.last_attempted = now
-        uow.session.add(
-            InvoicePayment(
-                created_at=now,
-                updated_at=now,
-                user_id=billee.creator_id,
-                workspace_id=billee.workspace_id,
-                cents=charged_cents,
-                source=PaidFrom.CARD.value,
-                status="PAID",
-            )
+        paid |= {
+            "payment_gateway_id": payment_id,
+            "num_attempts": invoice.num_attempts + 1,
+            "last_attempted": now,
+        }
+        payment = InvoicePayment(
+            created_at=now,
+            updated_at=now,
+            user_id=billee.creator_id,
+            workspace_id=billee.workspace_id,
+            cents=charged_cents,
+            source=PaidFrom.CARD.value,
+            status="PAID",
         )
-    _close(record, PeriodState.PAID, now=now)
-    uow.session.add_all([invoice, record])
+        insert_row(uow.session, payment, PAYMENTS)
+    write_columns(uow.session, invoice, **paid)
+    write_columns(uow.session, record, **_closed(PeriodState.PAID, now=now))
     add_to_outbox(
         uow.session,
         PAYMENT_RECEIPT,
@@ -141,20 +148,22 @@ def mark_failed(
     clock: Clock,
 ) -> None:
     """A try failed: FAILED invoice, the ladder's next try or the end of dunning, one notice."""
-    invoice.status = "FAILED"
-    invoice.num_attempts += 1
-    invoice.last_attempted = now
-    invoice.updated_at = now
-    record.dunning_attempts += 1
-    tries = record.dunning_attempts
+    tries = record.dunning_attempts + 1
+    write_columns(
+        uow.session,
+        invoice,
+        status="FAILED",
+        num_attempts=invoice.num_attempts + 1,
+        last_attempted=now,
+        updated_at=now,
+    )
     if policy.gives_up(failures=tries):
-        _close(record, PeriodState.GAVE_UP, now=now)
+        period = _closed(PeriodState.GAVE_UP, now=now)
         suspend_once(uow, invoice=invoice, billee=billee, now=now)
     else:
-        record.state = PeriodState.FAILED
-        record.next_attempt_at = policy.next_try(failures=tries, failed_at=now)
-        record.updated_at = now
-    uow.session.add_all([invoice, record])
+        next_try = policy.next_try(failures=tries, failed_at=now)
+        period = {"state": PeriodState.FAILED, "next_attempt_at": next_try, "updated_at": now}
+    write_columns(uow.session, record, dunning_attempts=tries, **period)
     card = failure.card
     add_to_outbox(
         uow.session,
@@ -200,15 +209,16 @@ def suspend_once(uow: UnitOfWork, *, invoice: Invoice, billee: Billee, now: date
     )
 
 
-def mark_closed(record: BillingPeriodRecord, state: PeriodState, *, now: datetime) -> None:
+def mark_closed(
+    uow: UnitOfWork, record: BillingPeriodRecord, state: PeriodState, *, now: datetime
+) -> None:
     """Nothing left to collect (paid or closed on the site): no charge, no event."""
-    _close(record, state, now=now)
+    write_columns(uow.session, record, **_closed(state, now=now))
 
 
-def _close(record: BillingPeriodRecord, state: PeriodState, *, now: datetime) -> None:
-    record.state = state
-    record.next_attempt_at = None
-    record.updated_at = now
+def _closed(state: PeriodState, *, now: datetime) -> dict[str, Any]:
+    """The columns of a period that is settled for good: no next try."""
+    return {"state": state, "next_attempt_at": None, "updated_at": now}
 
 
 def _id(invoice: Invoice) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from sqlalchemy import Integer, bindparam
 from sqlmodel import Session, col, select
 
 from lineblocs_shared.models.tenants import User, Workspace
@@ -34,16 +35,19 @@ class WorkspaceRepository:
 
     def payer(self, *, workspace_id: int) -> Payer | None:
         """Two columns in one query: `users` has ~50, and billing reads this for every bill."""
-        stmt = (
-            select(col(Workspace.creator_id), col(User.stripe_id))
-            .outerjoin(User, col(User.id) == col(Workspace.creator_id))
-            .where(col(Workspace.id) == workspace_id)
-        )
-        row = self._session.exec(stmt).first()
+        row = self._session.execute(PAYER, {"workspace_id": workspace_id}).first()
         if row is None:
             return None
         creator_id, customer_id = row
         return Payer(creator_id=creator_id, customer_id=(customer_id or "").strip())
+
+
+# Built once, as billing reads it for every bill: see `billing.DEFAULT_CARD`.
+PAYER = (
+    select(col(Workspace.creator_id), col(User.stripe_id))
+    .outerjoin(User, col(User.id) == col(Workspace.creator_id))
+    .where(col(Workspace.id) == bindparam("workspace_id", type_=Integer))
+)
 
 
 class UserRepository:
