@@ -15,6 +15,7 @@ from sqlalchemy import Engine, Integer, Table, bindparam, select, update
 from sqlalchemy.orm import QueryableAttribute, load_only
 from sqlmodel import Session, col
 
+from lineblocs_billing.records import insert_row
 from lineblocs_shared.models.billing import Invoice
 from lineblocs_shared.models.billing_runs import AttemptState, BillingPeriodRecord, PaymentAttempt
 
@@ -70,8 +71,8 @@ class AttemptRepository:
         return list(rows.scalars().all())
 
     def add(self, *, attempt: PaymentAttempt) -> PaymentAttempt:
-        self._session.add(attempt)
-        self._session.flush()
+        """INSERT the attempt (a Core statement, as every settling write) and set its id."""
+        attempt.id = insert_row(self._session, attempt, ATTEMPTS)
         return attempt
 
 
