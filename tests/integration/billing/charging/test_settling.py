@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 
@@ -10,6 +11,7 @@ from lineblocs_billing.charging import PeriodBusy, Settled, settle_period
 from lineblocs_shared.uow import UnitOfWork
 from tests.integration.billing.charging.conftest import Billed
 from tests.integration.billing.invoicing.scenario import NOW, Tenant, add_call, add_credit
+from tests.support.statements import counting
 
 pytestmark = pytest.mark.integration
 
@@ -194,3 +196,34 @@ def test_a_period_settled_elsewhere_right_now_is_retried_later_not_charged(
             settle_period(billed.deps, period_id=period_id)
 
     assert len(billed.attempts(tenant)) == 1
+
+
+def _writes(statements: list[str]) -> Counter[str]:
+    """How many times each kind of write was sent: 'UPDATE users_invoices' → 1, …"""
+    writes: Counter[str] = Counter()
+    for statement in statements:
+        words = statement.split()
+        if words[0] == "UPDATE":
+            writes[f"UPDATE {words[1]}"] += 1
+        elif words[0] == "INSERT":  # INSERT INTO <table> (…)
+            writes[f"INSERT {words[2]}"] += 1
+    return writes
+
+
+def test_settling_writes_each_row_once_and_leaves_nothing_for_a_later_flush(
+    billed: Billed,
+) -> None:
+    # Settling writes with Core statements and keeps the loaded rows in step without marking
+    # them dirty: a second UPDATE at commit would rewrite a row from stale values.
+    tenant = billed.tenant(card="pm_card_ok")
+    with counting(billed.engine) as statements:
+        billed.bill(tenant)
+
+    writes = _writes(statements)
+    assert writes["UPDATE users_invoices"] == 1, statements
+    assert writes["INSERT users_invoices_payments"] == 1
+    assert writes["INSERT lbj_outbox"] == 1
+    # Its lease before the gateway call and its outcome after; plus the invoice written.
+    assert writes["UPDATE lbj_billing_periods"] == 3
+    assert writes["UPDATE lbj_payment_attempts"] == 2  # created, then succeeded
+    assert (billed.record(tenant).state, billed.invoice(tenant).status) == ("paid", "PAID")

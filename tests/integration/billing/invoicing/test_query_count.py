@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, insert
+from sqlalchemy import Engine, insert
 
 from lineblocs_shared.models.billing import Debit
 from lineblocs_shared.models.usage import Call
@@ -22,6 +19,7 @@ from tests.integration.billing.invoicing.scenario import (
     compute,
     make_tenant,
 )
+from tests.support.statements import counting
 
 pytestmark = pytest.mark.integration
 
@@ -69,21 +67,6 @@ def tenant_with_calls(engine: Engine, calls: int) -> Tenant:
         conn.execute(insert(Call.__table__), call_rows)  # type: ignore[attr-defined]
         conn.execute(insert(Debit), debit_rows)
     return tenant
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_computing_an_invoice_takes_the_same_queries_for_10_or_1000_calls(
