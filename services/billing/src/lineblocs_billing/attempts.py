@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Integer, Table, bindparam, select, update
+from sqlalchemy import Engine, Integer, Table, bindparam, select
 from sqlalchemy.orm import QueryableAttribute, load_only
 from sqlmodel import Session, col
 
-from lineblocs_billing.records import insert_row
+from lineblocs_billing.records import insert_row, update_columns
 from lineblocs_shared.models.billing import Invoice
 from lineblocs_shared.models.billing_runs import AttemptState, BillingPeriodRecord, PaymentAttempt
 
 UNRESOLVED = (AttemptState.PENDING, AttemptState.CREATED)
+ATTEMPTS: Table = PaymentAttempt.__table__  # type: ignore[attr-defined]
 # What settling reads and writes of an invoice; users_invoices has 30 columns.
 SETTLING_COLUMNS: tuple[QueryableAttribute[Any], ...] = tuple(
     getattr(Invoice, name) for name in ("id", "status", "cents_including_taxes", "num_attempts")
@@ -80,14 +81,4 @@ def update_attempt(engine: Engine, attempt_id: int, **values: Any) -> None:
     """Set columns of one attempt in a short transaction of its own: one UPDATE, no read. Used
     between gateway calls, where the attempt row is ours alone (the period is held)."""
     with engine.begin() as conn:
-        conn.execute(UPDATE_ATTEMPT, attempt_changes(attempt_id, **values))
-
-
-ATTEMPTS: Table = PaymentAttempt.__table__  # type: ignore[attr-defined]
-# The SET clause is the columns of the parameters given; `attempt_id` is not a column.
-UPDATE_ATTEMPT = update(ATTEMPTS).where(ATTEMPTS.c.id == bindparam("attempt_id", type_=Integer))
-
-
-def attempt_changes(attempt_id: int, **values: Any) -> dict[str, Any]:
-    """The parameters of `UPDATE_ATTEMPT` setting `values` (columns) of one attempt."""
-    return {**values, "attempt_id": attempt_id}
+        update_columns(conn, ATTEMPTS, attempt_id, **values)

@@ -18,12 +18,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from lineblocs_billing.attempts import (
-    UPDATE_ATTEMPT,
-    AttemptRepository,
-    attempt_changes,
-    update_attempt,
-)
+from lineblocs_billing.attempts import ATTEMPTS, AttemptRepository, update_attempt
 from lineblocs_billing.charge_plan import (
     ChargePlan,
     Settled,
@@ -32,7 +27,7 @@ from lineblocs_billing.charge_plan import (
     whole_seconds_now,
 )
 from lineblocs_billing.composition import Billing
-from lineblocs_billing.records import PAID_STATUSES
+from lineblocs_billing.records import PAID_STATUSES, update_columns
 from lineblocs_billing.settlement import Failure, PaidFrom, mark_failed, mark_paid
 from lineblocs_shared.models.billing import Invoice
 from lineblocs_shared.models.billing_runs import AttemptState
@@ -189,7 +184,7 @@ def _update_attempt(
     }
     if state in (AttemptState.SUCCEEDED, AttemptState.DECLINED):
         changes |= {"resolved_at": now, "error": None}
-    uow.session.execute(UPDATE_ATTEMPT, attempt_changes(plan.attempt_id, **(changes | values)))
+    update_columns(uow.session, ATTEMPTS, plan.attempt_id, **(changes | values))
 
 
 def _warn_if_paid_meanwhile(invoice: Invoice, plan: ChargePlan) -> None:

@@ -15,7 +15,17 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Insert, Table, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Insert,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
@@ -69,11 +79,8 @@ class BillingPeriodRepository:
     def record_outcome(self, *, record: BillingPeriodRecord) -> None:
         """Write the invoice, amounts, state and update time of the claimed `record`."""
         values = {name: getattr(record, name) for name in OUTCOME_COLUMNS}
-        self._session.execute(RECORD_OUTCOME, {**values, "record_id": record.id})
-
-
-# The SET clause is the columns of the parameters given; `record_id` is not a column.
-RECORD_OUTCOME = update(PERIODS).where(PERIODS.c.id == bindparam("record_id"))
+        assert record.id is not None  # claimed
+        update_columns(self._session, PERIODS, record.id, **values)
 
 
 @cache
@@ -95,10 +102,16 @@ def write_columns(session: Session, row: Any, **values: Any) -> None:
     """UPDATE `values` (columns) of one loaded row by its id with a Core statement, and set them
     on the instance without marking it dirty: settling writes its rows without the ORM's unit of
     work (its flush cost more CPU than the statements), and the instance stays what was written."""
-    table: Table = row.__table__
-    session.execute(_update_by_id(table), {**values, "row_id": row.id})
+    update_columns(session, row.__table__, row.id, **values)
     for name, value in values.items():
         set_committed_value(row, name, value)
+
+
+def update_columns(
+    executor: Session | Connection, table: Table, row_id: int, **values: Any
+) -> None:
+    """One UPDATE of `values` (columns) of the row `row_id` of `table`, without reading it."""
+    executor.execute(_update_by_id(table), {**values, "row_id": row_id})
 
 
 @cache
