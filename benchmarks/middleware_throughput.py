@@ -35,6 +35,7 @@ from benchmarks.support import BenchQueues, Measurement, print_table, verdict
 from lineblocs_shared.broker import project_middleware
 from lineblocs_shared.db import make_engine, migrate
 from lineblocs_shared.db.embedded import create_embedded_schema
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.reliability.bulk import BulkPublisher
 from lineblocs_shared.settings import load_settings
 
@@ -110,7 +111,7 @@ def _drain(
     if result.published != config.messages:
         raise RuntimeError(f"{queue}: only {result.published} of {config.messages} published")
     worker = dramatiq.Worker(broker, worker_threads=config.threads)
-    worker.start()
+    start_worker(worker)
     try:
         if not clock.done.wait(DRAIN_TIMEOUT_S):
             raise RuntimeError(f"{label}: {queue} not drained in {DRAIN_TIMEOUT_S:g}s")

@@ -19,6 +19,7 @@ import pytest
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
 from lineblocs_shared.broker import build_broker
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.reliability.alerts import RecordingAlerter
 from lineblocs_shared.reliability.bulk import BulkPublisher
 from lineblocs_shared.reliability.dead_letter_store import InMemoryDeadLetterStore
@@ -130,7 +131,7 @@ def test_five_thousand_messages_are_confirmed_queued_and_consumed_by_our_worker(
     # Declaring the actor makes our broker declare the same queue: arguments must agree.
     dramatiq.actor(broker=worker_broker, queue_name=queue, actor_name="record")(record)
     worker = dramatiq.Worker(worker_broker, worker_threads=8)
-    worker.start()
+    start_worker(worker)
     try:
         assert all_received.wait(15), f"consumed {len(received)} of {count}"
     finally:

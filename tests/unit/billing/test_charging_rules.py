@@ -13,6 +13,7 @@ from lineblocs_billing.dunning import DunningPolicy
 from lineblocs_billing.locks import InProcessPeriodLocks
 from lineblocs_billing.prefetch import QueuePrefetch
 from lineblocs_billing.settlement import confirmation_number
+from lineblocs_shared.inprocess_worker import start_worker
 
 FAILED_AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -88,7 +89,7 @@ def test_a_billing_worker_prefetches_one_message_per_thread(configured: int, exp
     broker.declare_queue("billing")
     worker = Worker(broker, worker_threads=3, worker_timeout=100)
     assert worker.queue_prefetch == 6  # Dramatiq's default: threads x 2
-    worker.start()
+    start_worker(worker)
     try:
         assert worker.consumers["billing"].prefetch == expected
     finally:

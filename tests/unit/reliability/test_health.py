@@ -13,6 +13,7 @@ import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.reliability.health import (
     CachedReadiness,
     Check,
@@ -158,7 +159,7 @@ def test_liveness_follows_the_worker_threads() -> None:
     broker = StubBroker()
     broker.declare_queue("billing")
     worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
-    worker.start()
+    start_worker(worker)
     try:
         alive = worker_liveness(worker)
     finally:
@@ -177,7 +178,7 @@ def test_no_endpoint_for_the_in_process_workers_of_the_embedded_mode() -> None:
     broker = StubBroker(middleware=[HealthEndpoint(load_settings(health_port=port))])
     broker.declare_queue("billing")
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
-    worker.start()
+    start_worker(worker)
     try:
         with socket.socket() as sock:
             sock.bind(("0.0.0.0", port))  # still free: nothing listens there

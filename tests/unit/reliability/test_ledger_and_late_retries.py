@@ -13,6 +13,7 @@ from dramatiq.middleware import CurrentMessage
 
 from lineblocs_shared.broker import build_broker
 from lineblocs_shared.db import make_engine, migrate
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.reliability.alerts import RecordingAlerter
 from lineblocs_shared.reliability.periodiq_skip import FirstDeliveryPeriodiq
 from lineblocs_shared.settings import Settings
@@ -21,7 +22,7 @@ from lineblocs_shared.uow import LedgerUnit
 
 def _run(broker: StubBroker) -> None:
     worker = Worker(broker, worker_timeout=50)
-    worker.start()
+    start_worker(worker)
     try:
         broker.join("ledger", timeout=20_000, fail_fast=False)
         worker.join()

@@ -13,6 +13,7 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware
 
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.reliability.logs import (
     ContextFilter,
     JsonFormatter,
@@ -186,7 +187,7 @@ def test_worker_threads_log_with_the_message_they_process() -> None:
         test_logger.info("charging %d", invoice)
 
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
-    worker.start()
+    start_worker(worker)
     try:
         first, second = charge.send(1), charge.send(2)
         broker.join("billing")

@@ -13,6 +13,7 @@ import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.reliability import metrics
 from lineblocs_shared.reliability.metrics import PrometheusMetrics, exposition
 from lineblocs_shared.settings import load_settings
@@ -81,7 +82,7 @@ def test_the_middleware_is_inert_in_in_process_workers(caplog: pytest.LogCapture
         done.append(n)
 
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
-    worker.start()
+    start_worker(worker)
     try:
         tick.send(1)
         tick.send_with_options(args=(2,), delay=1)

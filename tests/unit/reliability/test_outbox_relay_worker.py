@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from lineblocs_shared.cli.app import app
 from lineblocs_shared.contracts import PURGE_LOGS, Contract, Payload, PurgeLogs
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.models.jobs import OutboxMessage, ProcessedEvent
 from lineblocs_shared.reliability import bulk as bulk_fakes
 from lineblocs_shared.reliability.inbox import current_event_id, first_delivery, purge_processed
@@ -88,7 +89,7 @@ def test_each_worker_relays_its_outbox_to_the_actors_which_act_once_per_event(
     dramatiq.actor(broker=broker, actor_name=GREET.actor, queue_name=GREET.queue)(greet)
     rows = write(sqlite_jobs_engine, "ada", "grace")
     worker = dramatiq.Worker(broker, worker_timeout=50)
-    worker.start()
+    start_worker(worker)
     try:
         assert relay_middleware.running
         deadline = time.monotonic() + 10

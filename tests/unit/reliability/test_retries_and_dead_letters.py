@@ -19,6 +19,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware, MiddlewareError
 
 from lineblocs_shared.broker import build_broker
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.models.jobs import DeadLetter
 from lineblocs_shared.reliability.alerts import RecordingAlerter, alert_tags
 from lineblocs_shared.reliability.dead_letter_store import InMemoryDeadLetterStore
@@ -50,7 +51,7 @@ class Harness:
 
     def run(self) -> None:
         worker = Worker(self.broker, worker_threads=1, worker_timeout=50)
-        worker.start()
+        start_worker(worker)
         try:
             self.broker.join(QUEUE, fail_fast=False, timeout=10_000)
             worker.join()

@@ -23,6 +23,7 @@ from lineblocs_shared.db import make_engine
 from lineblocs_shared.db import migrate as migrations
 from lineblocs_shared.db.embedded import create_embedded_schema
 from lineblocs_shared.demo.seed import DemoDataset, seed_demo_dataset
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.services import ServiceSpec
 from lineblocs_shared.settings import EMBEDDED_QUEUE_URL, Settings
 
@@ -52,7 +53,7 @@ class DemoContext:
         """Run worker threads until every queue is empty and every message is done."""
         assert isinstance(self.broker, StubBroker)
         worker = Worker(self.broker, worker_threads=threads, worker_timeout=100)
-        worker.start()
+        start_worker(worker)
         try:
             deadline = time.monotonic() + timeout_s
             for queue in list(self.broker.queues):

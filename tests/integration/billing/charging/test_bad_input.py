@@ -23,6 +23,7 @@ from lineblocs_shared.contracts import (
     BillSubscription,
     RetryInvoicePayment,
 )
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.models.billing import BillingCycle, Subscription
 from lineblocs_shared.models.jobs import DeadLetter
 from lineblocs_shared.reliability.alerts import RecordingAlerter
@@ -46,7 +47,7 @@ class InProcessWorker:
         for message in messages:
             self.broker.enqueue(message)
         worker = Worker(self.broker, worker_threads=2, worker_timeout=100)
-        worker.start()
+        start_worker(worker)
         try:
             self.broker.join("billing", timeout=20_000, fail_fast=False)  # type: ignore[attr-defined]
             worker.join()

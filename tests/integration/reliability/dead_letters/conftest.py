@@ -17,6 +17,7 @@ from dramatiq import Worker
 from sqlalchemy import Engine
 
 from lineblocs_shared.broker import build_broker
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.models.jobs import DeadLetter
 from lineblocs_shared.reliability.dead_letter_store import SqlDeadLetterStore
 from lineblocs_shared.settings import Settings, load_settings
@@ -77,7 +78,7 @@ class RabbitHarness:
 
     def start_worker(self) -> None:
         self.worker = Worker(self.broker, worker_threads=1, worker_timeout=100)
-        self.worker.start()
+        start_worker(self.worker)
 
     def dead_letters(self) -> list[DeadLetter]:
         return list(self.store.find(queue=self.queue))

@@ -11,6 +11,7 @@ import dramatiq
 import pytest
 
 from lineblocs_shared.broker import build_broker
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.reliability.health_server import HealthEndpoint
 from lineblocs_shared.settings import load_settings
 from tests.integration.reliability.observability.conftest import free_port
@@ -29,7 +30,7 @@ def test_the_endpoint_lives_and_dies_with_the_worker(
     broker.add_middleware(HealthEndpoint(settings, cache_ttl_s=0))
     broker.declare_queue("billing")
     worker = dramatiq.Worker(broker, queues={"billing"}, worker_threads=1, worker_timeout=100)
-    worker.start()
+    start_worker(worker)
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=5) as response:
             assert response.status == 200

@@ -15,6 +15,7 @@ from dramatiq.middleware import CurrentMessage
 from sqlalchemy import Engine
 
 from lineblocs_shared.contracts import Contract
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.reliability.inbox import current_event_id
 from tests.support.outbox_scenario import (
     PaymentFailedNotice,
@@ -84,7 +85,7 @@ def consumer(
     amqp_url: str, mariadb_engine: Engine, contract: Contract[PaymentFailedNotice]
 ) -> Iterator[NoticeConsumer]:
     notice_consumer = NoticeConsumer(amqp_url, mariadb_engine, contract)
-    notice_consumer.worker.start()
+    start_worker(notice_consumer.worker)
     yield notice_consumer
     notice_consumer.worker.stop()
     notice_consumer.broker.close()

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, func, select
 from lineblocs_shared.broker import build_broker
 from lineblocs_shared.clock import SystemClock
 from lineblocs_shared.contracts import PURGE_LOGS, PurgeLogs
+from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.models.logs import DebuggerLog
 from lineblocs_shared.reliability.periodic import Period, PeriodicJob, PeriodicRunner, Trigger
 from lineblocs_shared.reliability.periodic_ticks import period_key
@@ -83,7 +84,7 @@ def test_duplicate_ticks_through_rabbitmq_run_once(jobs_engine: Engine, amqp_url
     assert len({m.message_id for m in sent}) == SCHEDULERS
 
     worker = dramatiq.Worker(broker, worker_threads=SCHEDULERS + 1, worker_timeout=100)
-    worker.start()
+    start_worker(worker)
     try:
         broker.join(queue, timeout=30_000)
         worker.join()
