@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, Table, bindparam, select, update
+from sqlalchemy import String, Table, bindparam, select
 from sqlalchemy.exc import DataError
 from sqlmodel import Session
 
@@ -31,6 +31,7 @@ from lineblocs_billing.records import (
     closed_on_site,
     insert_into,
     insert_row,
+    update_columns,
 )
 from lineblocs_shared.lineblocs_settings import LineblocsSettings
 from lineblocs_shared.models.billing import Debit, Invoice, InvoiceLineItem, Subscription
@@ -50,10 +51,6 @@ LINE_ITEMS = (
 INVOICES: Table = Invoice.__table__  # type: ignore[attr-defined]
 LINE_ITEMS_TABLE: Table = InvoiceLineItem.__table__  # type: ignore[attr-defined]
 SUBSCRIPTIONS: Table = Subscription.__table__  # type: ignore[attr-defined]
-# The SET clause is the columns of the parameters given; `subscription_id` is not a column.
-ADVANCE_SUBSCRIPTION = update(SUBSCRIPTIONS).where(
-    SUBSCRIPTIONS.c.id == bindparam("subscription_id", type_=Integer)
-)
 
 
 class InvoiceNotWritable(FatalError):
@@ -317,4 +314,4 @@ def _advance_subscription(
         values["current_plan_id"] = subscription.scheduled_plan_id
         values["scheduled_plan_id"] = None
         values["scheduled_effective_date"] = None
-    uow.session.execute(ADVANCE_SUBSCRIPTION, {**values, "subscription_id": subscription.id})
+    update_columns(uow.session, SUBSCRIPTIONS, subscription.id, **values)
