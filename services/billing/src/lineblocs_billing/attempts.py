@@ -15,7 +15,7 @@ from sqlalchemy import Engine, Integer, Table, bindparam, select
 from sqlalchemy.orm import QueryableAttribute, load_only
 from sqlmodel import Session, col
 
-from lineblocs_billing.records import insert_row, update_columns
+from lineblocs_shared.db.rows import insert_row, update_columns
 from lineblocs_shared.models.billing import Invoice
 from lineblocs_shared.models.billing_runs import AttemptState, BillingPeriodRecord, PaymentAttempt
 

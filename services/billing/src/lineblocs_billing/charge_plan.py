@@ -17,7 +17,7 @@ from enum import StrEnum
 from lineblocs_billing.attempts import UNRESOLVED, AttemptRepository, attempt_key
 from lineblocs_billing.composition import Billing
 from lineblocs_billing.dunning import DunningPolicy
-from lineblocs_billing.records import closed_on_site, write_columns
+from lineblocs_billing.records import closed_on_site
 from lineblocs_billing.settlement import (
     NO_CARD,
     Billee,
@@ -27,6 +27,7 @@ from lineblocs_billing.settlement import (
     mark_failed,
     mark_paid,
 )
+from lineblocs_shared.db.rows import write_columns
 from lineblocs_shared.lineblocs_settings import LineblocsSettings
 from lineblocs_shared.models.billing import Card, Invoice
 from lineblocs_shared.models.billing_runs import (

@@ -27,8 +27,9 @@ from lineblocs_billing.charge_plan import (
     whole_seconds_now,
 )
 from lineblocs_billing.composition import Billing
-from lineblocs_billing.records import PAID_STATUSES, update_columns
+from lineblocs_billing.records import PAID_STATUSES
 from lineblocs_billing.settlement import Failure, PaidFrom, mark_failed, mark_paid
+from lineblocs_shared.db.rows import update_columns
 from lineblocs_shared.models.billing import Invoice
 from lineblocs_shared.models.billing_runs import AttemptState
 from lineblocs_shared.payments import GatewayPayment, PaymentStatus, charge_attempt

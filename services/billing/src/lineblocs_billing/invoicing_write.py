@@ -29,10 +29,8 @@ from lineblocs_billing.invoicing_rules import Settle, settle_pay_as_you_go
 from lineblocs_billing.records import (
     BillingPeriodRepository,
     closed_on_site,
-    insert_into,
-    insert_row,
-    update_columns,
 )
+from lineblocs_shared.db.rows import insert_into, insert_row, update_columns
 from lineblocs_shared.lineblocs_settings import LineblocsSettings
 from lineblocs_shared.models.billing import Debit, Invoice, InvoiceLineItem, Subscription
 from lineblocs_shared.models.billing_runs import BillingPeriodRecord, PeriodState

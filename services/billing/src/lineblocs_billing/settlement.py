@@ -22,7 +22,6 @@ from sqlalchemy import Table, select
 from sqlmodel import col
 
 from lineblocs_billing.dunning import DunningPolicy
-from lineblocs_billing.records import insert_row, write_columns
 from lineblocs_shared.clock import Clock
 from lineblocs_shared.contracts import (
     PAYMENT_FAILED,
@@ -30,6 +29,7 @@ from lineblocs_shared.contracts import (
     PaymentFailed,
     PaymentReceipt,
 )
+from lineblocs_shared.db.rows import insert_row, write_columns
 from lineblocs_shared.models.billing import Card, Invoice, InvoicePayment, WorkspaceSuspension
 from lineblocs_shared.models.billing_runs import BillingPeriodRecord, PeriodState
 from lineblocs_shared.reliability.outbox import add_to_outbox

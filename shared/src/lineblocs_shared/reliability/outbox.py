@@ -19,15 +19,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import dramatiq
-from sqlalchemy import CursorResult, Engine, Table, delete, false, func, insert, select, update
+from sqlalchemy import Engine, Table, delete, false, func, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col
 
 from lineblocs_shared.clock import Clock, SystemClock
 from lineblocs_shared.contracts import Contract, PayloadT
+from lineblocs_shared.db.rows import insert_row
 from lineblocs_shared.models.jobs import OutboxMessage
 from lineblocs_shared.reliability import metrics
 
@@ -59,11 +60,9 @@ def add_to_outbox(
         payload=json.dumps(payload.model_dump(mode="json"), sort_keys=True),
         created_at=(clock or SystemClock()).now(),
     )
-    # A Core INSERT, not the ORM's unit of work (billing writes one per bill, and the flush cost
-    # more CPU than the statement). A reused event id fails here, inside the caller's transaction.
-    result = session.execute(insert(OUTBOX), row.model_dump(exclude={"id"}))
-    key = cast("CursorResult[Any]", result).inserted_primary_key
-    row.id = None if key is None else int(key[0])
+    # A Core INSERT (billing writes one per bill). A reused event id fails here, inside the
+    # caller's transaction.
+    row.id = insert_row(session, row, OUTBOX)
     return row
 
 
