@@ -19,9 +19,9 @@ import pika
 from benchmarks.billing_support import DuePeriod, bench_vhost, seed_billable
 from benchmarks.invoice_preview import bench_database
 from benchmarks.support import print_table, verdict
-from lineblocs_billing.distributor import Distributor, distribute
+from lineblocs_billing.distribution.distributor import Distributor, distribute
 from lineblocs_shared.clock import SystemClock
-from lineblocs_shared.reliability.bulk import BulkPublisher
+from lineblocs_shared.queue.bulk import BulkPublisher
 from lineblocs_shared.settings import load_settings
 
 SUBSCRIPTIONS = 100_000

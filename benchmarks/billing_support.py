@@ -20,9 +20,9 @@ from urllib.parse import urlsplit, urlunsplit
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine, insert
 
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import BillingCycle, Card, ServicePlan, Subscription
 from lineblocs_shared.models.tenants import User, Workspace
-from lineblocs_shared.uow import UnitOfWork
 
 CHUNK = 5_000
 PLAN_PRICE_CENTS = 2_499

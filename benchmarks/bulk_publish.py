@@ -24,7 +24,7 @@ import pika.spec
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
 from benchmarks.support import BenchQueues, Measurement, print_table, verdict
-from lineblocs_shared.reliability.bulk import DEFAULT_WINDOW, BulkPublisher
+from lineblocs_shared.queue.bulk import DEFAULT_WINDOW, BulkPublisher
 
 GOAL_RATIO = 0.5
 GOAL_RATE = 10_000

@@ -26,17 +26,13 @@ from sqlalchemy import Engine, event, insert
 from sqlalchemy.engine import make_url
 
 from benchmarks.support import DEFAULT_MYSQL_URL, print_table, verdict
-from lineblocs_billing.composition import Billing
-from lineblocs_billing.preview import preview_invoice
-from lineblocs_billing.settings import BillingSettings
-from lineblocs_shared.clock import FixedClock
+from lineblocs_billing.invoicing.preview import preview_invoice
 from lineblocs_shared.db import make_engine, migrate
 from lineblocs_shared.db.reference import apply_reference_schema
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import BillingCycle, Debit, ServicePlan, Subscription
 from lineblocs_shared.models.tenants import User, Workspace
 from lineblocs_shared.models.usage import Call, DidNumber
-from lineblocs_shared.settings import load_settings
-from lineblocs_shared.uow import UnitOfWork
 
 SIZES = (100, 10_000, 100_000)
 GOAL_SECONDS = 0.5
@@ -161,9 +157,6 @@ def _debit_row(call_id: int, workspace_id: int, user_id: int) -> dict[str, Any]:
 
 
 def measure(engine: Engine, subscription_id: int, debits: int, repeat: int) -> Result:
-    deps = Billing(
-        settings=load_settings(), options=BillingSettings(), engine=engine, clock=FixedClock(NOW)
-    )
     statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -174,7 +167,7 @@ def measure(engine: Engine, subscription_id: int, debits: int, repeat: int) -> R
         statements.clear()
         event.listen(engine, "before_cursor_execute", count)
         started = time.perf_counter()
-        draft = preview_invoice(deps, subscription_id=subscription_id, period_start=None, now=NOW)
+        draft = preview_invoice(engine, subscription_id=subscription_id, period_start=None, now=NOW)
         seconds.append(time.perf_counter() - started)
         event.remove(engine, "before_cursor_execute", count)
         total = draft.cents_including_taxes

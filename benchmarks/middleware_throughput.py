@@ -6,7 +6,7 @@ from the first message handed to the actor to the last ack. Three stacks, altern
 
 - no middleware at all,
 - Dramatiq's default middleware (what `RabbitmqBroker()` gives you) — the reference,
-- ours: `lineblocs_shared.broker.project_middleware(settings)`, its dead-letter store on a
+- ours: `lineblocs_shared.queue.broker.project_middleware(settings)`, its dead-letter store on a
   throwaway SQLite file, health and metrics ports off (metrics are still recorded).
 
 Every broker gets `process_boot`, as in a `dramatiq` worker process, so our Prometheus
@@ -32,11 +32,11 @@ from dramatiq.middleware.prometheus import DB_PATH
 
 from benchmarks.hook_costs import hook_costs
 from benchmarks.support import BenchQueues, Measurement, print_table, verdict
-from lineblocs_shared.broker import project_middleware
 from lineblocs_shared.db import make_engine, migrate
 from lineblocs_shared.db.embedded import create_embedded_schema
-from lineblocs_shared.inprocess_worker import start_worker
-from lineblocs_shared.reliability.bulk import BulkPublisher
+from lineblocs_shared.queue.broker import project_middleware
+from lineblocs_shared.queue.bulk import BulkPublisher
+from lineblocs_shared.queue.inprocess_worker import start_worker
 from lineblocs_shared.settings import load_settings
 
 GOAL_RATIO = 0.8

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import (
     BillingCycle,
     Card,
@@ -23,7 +24,6 @@ from lineblocs_shared.models.billing import (
 from lineblocs_shared.models.tenants import User, Workspace
 from lineblocs_shared.models.usage import Call
 from lineblocs_shared.repositories.billing import PricedPlan
-from lineblocs_shared.uow import UnitOfWork
 
 # A bcrypt hash as Laravel stores it (users.password is VARCHAR(60)).
 BCRYPT_HASH = "$2y$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from lineblocs_shared.db import make_engine
-from lineblocs_shared.reliability.errors import ErrorKind, classify
+from lineblocs_shared.reliability.failures.taxonomy import ErrorKind, classify
 
 
 def test_a_killed_connection_is_one_transient_failure_then_a_fresh_connection(

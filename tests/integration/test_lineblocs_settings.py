@@ -1,4 +1,4 @@
-"""LineblocsSettings against the real MariaDB with Lineblocs' reference schema.
+"""SiteSettings against the real MariaDB with Lineblocs' reference schema.
 
 KV rows are written through the SQLModel models (so strict mode proves they supply every NOT NULL
 column); legacy rows with raw SQL naming every NOT NULL column without a default of the real
@@ -16,18 +16,18 @@ from sqlalchemy import Engine, event, text
 from sqlmodel import Session
 
 from lineblocs_shared.errors import ConfigError
-from lineblocs_shared.lineblocs_settings import (
-    BillingFrequency,
-    BraintreeEnvironment,
-    LineblocsSettings,
-    PaymentGateway,
-    SmtpEncryption,
-    StripeMode,
-)
 from lineblocs_shared.models.settings_store import (
     ApiCredentialsKVStore,
     CustomizationsKVStore,
     SettingsKVRow,
+)
+from lineblocs_shared.site_settings.reader import SiteSettings
+from lineblocs_shared.site_settings.values import (
+    BillingFrequency,
+    BraintreeEnvironment,
+    GatewayChoice,
+    SmtpEncryption,
+    StripeMode,
 )
 
 pytestmark = pytest.mark.integration
@@ -121,9 +121,9 @@ def test_each_value_type_is_read_from_its_slot(lineblocs_engine: Engine) -> None
         billing_frequency="per_second",
         default_currency="usd",
     )
-    settings = LineblocsSettings(bind=lineblocs_engine)
+    settings = SiteSettings(bind=lineblocs_engine)
 
-    assert settings.payment_gateway is PaymentGateway.BRAINTREE
+    assert settings.payment_gateway is GatewayChoice.BRAINTREE
     assert settings.billing_num_retries == 4
     assert settings.billing_retry_enabled is True
     assert settings.grace_period_billing_days == 14
@@ -134,7 +134,7 @@ def test_each_value_type_is_read_from_its_slot(lineblocs_engine: Engine) -> None
 
 def test_a_value_that_cannot_be_converted_names_its_key(lineblocs_engine: Engine) -> None:
     customizations_kv(lineblocs_engine, billing_num_retries=True, grace_period_billing_days="x")
-    settings = LineblocsSettings(bind=lineblocs_engine)
+    settings = SiteSettings(bind=lineblocs_engine)
 
     with pytest.raises(ConfigError, match="billing_num_retries"):
         _ = settings.billing_num_retries
@@ -147,7 +147,7 @@ def test_an_unknown_value_type_is_refused_only_for_its_key(lineblocs_engine: Eng
         session.add(CustomizationsKVStore(key="contact_email", value_type="json"))
         session.add(CustomizationsKVStore.of("mail_provider", "smtp-gateway"))
         session.commit()
-    settings = LineblocsSettings(bind=lineblocs_engine)
+    settings = SiteSettings(bind=lineblocs_engine)
 
     with pytest.raises(ConfigError, match="'contact_email' has value_type 'json'"):
         _ = settings.contact_email
@@ -183,9 +183,9 @@ def test_absent_kv_keys_fall_back_to_the_legacy_rows(lineblocs_engine: Engine) -
         smtp_password="legacy-smtp-pass",
         smtp_tls=1,
     )
-    settings = LineblocsSettings(bind=lineblocs_engine)
+    settings = SiteSettings(bind=lineblocs_engine)
 
-    assert settings.payment_gateway is PaymentGateway.BRAINTREE
+    assert settings.payment_gateway is GatewayChoice.BRAINTREE
     assert settings.billing_retry_enabled is True
     assert settings.billing_num_retries == 2
     assert settings.grace_period_billing_days == 10
@@ -220,7 +220,7 @@ def test_a_present_kv_key_wins_even_when_false_or_empty(lineblocs_engine: Engine
         contact_email="",
         default_currency="",  # blank = not chosen: the default, not the legacy value
     )
-    settings = LineblocsSettings(bind=lineblocs_engine)
+    settings = SiteSettings(bind=lineblocs_engine)
 
     assert settings.billing_retry_enabled is False
     assert settings.billing_num_retries == 0
@@ -229,9 +229,9 @@ def test_a_present_kv_key_wins_even_when_false_or_empty(lineblocs_engine: Engine
 
 
 def test_defaults_when_neither_table_has_the_setting(lineblocs_engine: Engine) -> None:
-    settings = LineblocsSettings(bind=lineblocs_engine)  # both KV stores and legacy rows empty
+    settings = SiteSettings(bind=lineblocs_engine)  # both KV stores and legacy rows empty
 
-    assert settings.payment_gateway is PaymentGateway.STRIPE
+    assert settings.payment_gateway is GatewayChoice.STRIPE
     assert settings.stripe_mode is StripeMode.LIVE
     assert settings.default_currency == "CAD"
     assert settings.billing_retry_enabled is False
@@ -250,7 +250,7 @@ def test_defaults_when_neither_table_has_the_setting(lineblocs_engine: Engine) -
 
 def test_null_legacy_columns_give_the_default(lineblocs_engine: Engine) -> None:
     legacy_customizations(lineblocs_engine, invoice_due_num_days=None, trial_duration_days=None)
-    settings = LineblocsSettings(bind=lineblocs_engine)
+    settings = SiteSettings(bind=lineblocs_engine)
 
     assert settings.invoice_due_num_days is None
     assert settings.trial_duration_days is None
@@ -266,17 +266,17 @@ def test_legacy_columns_missing_on_older_databases_mean_absent(lineblocs_engine:
             )
         )
     legacy_customizations(lineblocs_engine, payment_gateway="braintree")
-    settings = LineblocsSettings(bind=lineblocs_engine)
+    settings = SiteSettings(bind=lineblocs_engine)
 
     assert settings.is_trial_enabled is False
     assert settings.trial_duration_days is None
-    assert settings.payment_gateway is PaymentGateway.BRAINTREE
+    assert settings.payment_gateway is GatewayChoice.BRAINTREE
 
 
 def test_the_admin_form_key_for_invoice_due_days_is_read(lineblocs_engine: Engine) -> None:
     customizations_kv(lineblocs_engine, invoice_due_in_days="14")
 
-    assert LineblocsSettings(bind=lineblocs_engine).invoice_due_num_days == 14
+    assert SiteSettings(bind=lineblocs_engine).invoice_due_num_days == 14
 
 
 # --- payment gateways ---------------------------------------------------------------------
@@ -301,7 +301,7 @@ def test_stripe_keys_follow_stripe_mode(
     lineblocs_engine: Engine, mode: str, secret: str, publishable: str
 ) -> None:
     credentials_kv(lineblocs_engine, stripe_mode=mode, **STRIPE_KEYS)
-    settings = LineblocsSettings(bind=lineblocs_engine)
+    settings = SiteSettings(bind=lineblocs_engine)
 
     assert settings.stripe_secret_key == secret
     assert settings.stripe_publishable_key == publishable
@@ -309,7 +309,7 @@ def test_stripe_keys_follow_stripe_mode(
 
 def test_a_missing_stripe_key_is_a_config_error(lineblocs_engine: Engine) -> None:
     credentials_kv(lineblocs_engine, stripe_mode="test", stripe_private_key="sk_live_1")
-    settings = LineblocsSettings(bind=lineblocs_engine)
+    settings = SiteSettings(bind=lineblocs_engine)
 
     with pytest.raises(ConfigError, match="stripe_test_private_key") as raised:
         _ = settings.stripe_secret_key
@@ -320,14 +320,14 @@ def test_an_unknown_stripe_mode_is_a_config_error(lineblocs_engine: Engine) -> N
     credentials_kv(lineblocs_engine, stripe_mode="sandbox", **STRIPE_KEYS)
 
     with pytest.raises(ConfigError, match="stripe_mode"):
-        _ = LineblocsSettings(bind=lineblocs_engine).stripe_secret_key
+        _ = SiteSettings(bind=lineblocs_engine).stripe_secret_key
 
 
 def test_an_unknown_payment_gateway_is_a_config_error(lineblocs_engine: Engine) -> None:
     customizations_kv(lineblocs_engine, payment_gateway="paypal")
 
     with pytest.raises(ConfigError, match=r"payment_gateway.*'paypal'"):
-        _ = LineblocsSettings(bind=lineblocs_engine).payment_gateway
+        _ = SiteSettings(bind=lineblocs_engine).payment_gateway
 
 
 BRAINTREE = {
@@ -340,7 +340,7 @@ BRAINTREE = {
 
 def test_braintree_credentials(lineblocs_engine: Engine) -> None:
     credentials_kv(lineblocs_engine, **BRAINTREE)
-    braintree = LineblocsSettings(bind=lineblocs_engine).braintree
+    braintree = SiteSettings(bind=lineblocs_engine).braintree
 
     assert braintree.merchant_id == "merchant-1"
     assert braintree.public_key == "public-1"
@@ -354,14 +354,14 @@ def test_missing_braintree_credentials_name_the_key(lineblocs_engine: Engine, mi
     credentials_kv(lineblocs_engine, **{k: v for k, v in BRAINTREE.items() if k != missing})
 
     with pytest.raises(ConfigError, match=missing):
-        _ = LineblocsSettings(bind=lineblocs_engine).braintree
+        _ = SiteSettings(bind=lineblocs_engine).braintree
 
 
 def test_empty_braintree_credential_is_missing(lineblocs_engine: Engine) -> None:
     credentials_kv(lineblocs_engine, **{**BRAINTREE, "braintree_private_key": "  "})
 
     with pytest.raises(ConfigError, match="braintree_private_key"):
-        _ = LineblocsSettings(bind=lineblocs_engine).braintree
+        _ = SiteSettings(bind=lineblocs_engine).braintree
 
 
 # --- mail ---------------------------------------------------------------------------------
@@ -388,7 +388,7 @@ def test_smtp_settings_from_the_kv_store(
         smtp_password="kv-smtp-pass",
         smtp_tls=stored,
     )
-    smtp = LineblocsSettings(bind=lineblocs_engine).smtp
+    smtp = SiteSettings(bind=lineblocs_engine).smtp
 
     assert (smtp.host, smtp.port, smtp.user) == ("smtp.example.com", 465, "mailer@example.com")
     assert smtp.encryption is expected
@@ -397,7 +397,7 @@ def test_smtp_settings_from_the_kv_store(
 
 def test_smtp_without_a_host_is_a_config_error(lineblocs_engine: Engine) -> None:
     with pytest.raises(ConfigError, match="smtp_host"):
-        _ = LineblocsSettings(bind=lineblocs_engine).smtp
+        _ = SiteSettings(bind=lineblocs_engine).smtp
 
 
 # --- secrets, SQL and caching -------------------------------------------------------------
@@ -405,7 +405,7 @@ def test_smtp_without_a_host_is_a_config_error(lineblocs_engine: Engine) -> None
 
 def test_secrets_never_appear_in_the_reader_repr(lineblocs_engine: Engine) -> None:
     credentials_kv(lineblocs_engine, smtp_host="h", smtp_password="pw-secret", **STRIPE_KEYS)
-    settings = LineblocsSettings(bind=lineblocs_engine)
+    settings = SiteSettings(bind=lineblocs_engine)
     _ = settings.stripe_secret_key, settings.smtp
 
     for text_form in (repr(settings), str(settings)):
@@ -420,7 +420,7 @@ def test_key_is_back_quoted_in_the_sql_sent_to_mysql(
     customizations_kv(lineblocs_engine, contact_email="ops@example.com")
     statements.clear()
 
-    assert LineblocsSettings(bind=lineblocs_engine).contact_email == "ops@example.com"
+    assert SiteSettings(bind=lineblocs_engine).contact_email == "ops@example.com"
     (query,) = reads_of(statements, "customizations_kv_store")
     assert "`key`" in query
 
@@ -431,7 +431,7 @@ def test_one_query_per_kv_store_however_many_settings_are_read(
     customizations_kv(lineblocs_engine, payment_gateway="stripe", billing_num_retries=3)
     credentials_kv(lineblocs_engine, smtp_host="smtp.example.com", **STRIPE_KEYS)
     statements.clear()
-    settings = LineblocsSettings(bind=lineblocs_engine)
+    settings = SiteSettings(bind=lineblocs_engine)
 
     for _ in range(3):
         _ = (
@@ -458,7 +458,7 @@ def test_refresh_sees_what_the_admin_ui_changed(
     lineblocs_engine: Engine, statements: list[str]
 ) -> None:
     customizations_kv(lineblocs_engine, billing_num_retries=1)
-    settings = LineblocsSettings(bind=lineblocs_engine)
+    settings = SiteSettings(bind=lineblocs_engine)
     assert settings.billing_num_retries == 1
     with lineblocs_engine.begin() as conn:
         conn.execute(text("UPDATE customizations_kv_store SET number_value = 2"))
@@ -473,6 +473,6 @@ def test_a_session_can_be_the_bind(lineblocs_engine: Engine) -> None:
     customizations_kv(lineblocs_engine, payment_gateway="braintree")
 
     with Session(lineblocs_engine) as session:
-        settings = LineblocsSettings(bind=session)
-        assert settings.payment_gateway is PaymentGateway.BRAINTREE
+        settings = SiteSettings(bind=session)
+        assert settings.payment_gateway is GatewayChoice.BRAINTREE
         assert settings.is_trial_enabled is False  # the legacy read runs in the session too

@@ -24,6 +24,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from lineblocs_shared.db.probe import probe_schema
 from lineblocs_shared.db.types import Cents, UTCDateTime, round_half_up
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.base import LineblocsTable
 from lineblocs_shared.models.billing import (
     BillingCountry,
@@ -51,7 +52,6 @@ from lineblocs_shared.models.usage import (
     UsageTrigger,
     UsageTriggerResult,
 )
-from lineblocs_shared.uow import UnitOfWork
 from tests.factories import (
     make_billing_chain,
     make_call,

@@ -1,13 +1,13 @@
-"""The part of LineblocsSettings a payment gateway is built from, as plain values for tests."""
+"""The part of SiteSettings a payment gateway is built from, as plain values for tests."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lineblocs_shared.lineblocs_settings import (
+from lineblocs_shared.site_settings.values import (
     BraintreeCredentials,
     BraintreeEnvironment,
-    PaymentGateway,
+    GatewayChoice,
     StripeMode,
 )
 
@@ -20,7 +20,7 @@ BRAINTREE = BraintreeCredentials(
 class GatewaySettingsValues:
     """Satisfies `lineblocs_shared.payments.GatewaySettings`."""
 
-    payment_gateway: PaymentGateway = PaymentGateway.STRIPE
+    payment_gateway: GatewayChoice = GatewayChoice.STRIPE
     stripe_mode: StripeMode = StripeMode.TEST
     stripe_secret_key: str = "sk_test_abc"
     braintree: BraintreeCredentials = field(default_factory=lambda: BRAINTREE)

@@ -18,12 +18,12 @@ from typing import Any
 import dramatiq
 
 from lineblocs_shared.db import make_engine
-from lineblocs_shared.reliability.outbox import OutboxPublisher, OutboxRelay, PublishOutcome
-from lineblocs_shared.reliability.outbox_publishers import (
+from lineblocs_shared.db.uow import UnitOfWork
+from lineblocs_shared.reliability.outbox.publishers import (
     BrokerPublisher,
     confirmed_publishing_broker,
 )
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_shared.reliability.outbox.relay import OutboxPublisher, OutboxRelay, PublishOutcome
 from tests.support.outbox_scenario import fail_payment, notice_contract
 
 HANG_S = 600

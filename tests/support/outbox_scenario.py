@@ -12,11 +12,11 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, func, i
 from sqlmodel import Session
 
 from lineblocs_shared.contracts import Contract, Payload
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import Invoice
 from lineblocs_shared.models.jobs import OutboxMessage
-from lineblocs_shared.reliability.inbox import first_delivery
-from lineblocs_shared.reliability.outbox import add_to_outbox
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_shared.reliability.outbox.inbox import first_delivery
+from lineblocs_shared.reliability.outbox.writer import add_to_outbox
 from tests.factories import make_billing_chain, whole_seconds
 
 CONSUMER = "test.notify_payment_failed"

@@ -18,7 +18,7 @@ from typing import Any
 
 import sentry_sdk
 
-from lineblocs_shared.reliability.sentry import init_sentry
+from lineblocs_shared.reliability.observability.sentry import init_sentry
 from lineblocs_shared.settings import Settings
 
 ENVELOPE_PATH = re.compile(r"^/api/(?P<project>\d+)/envelope/?$")

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from lineblocs_shared.cli.processes import dramatiq_argv, periodiq_argv
-from lineblocs_shared.services import get_service, installed_services
+from lineblocs_shared.registry import get_service, installed_services
 from tests.support.cli import CLI
 
 

@@ -1,4 +1,4 @@
-"""docker-compose.yml and the service Dockerfiles.
+"""docker-compose.yml and the one Dockerfile of the service images.
 
 Compose itself renders the file where it is installed (`docker compose` or the older
 `docker-compose`); the invariants the deployment relies on are checked as text everywhere, since
@@ -143,8 +143,8 @@ def test_compose_file_runs_a_worker_and_a_scheduler_per_service(service: str) ->
     worker = services[f"{service}-worker"]
     scheduler = services[f"{service}-scheduler"]
     for block in (worker, scheduler):
-        assert f"dockerfile: services/{service}/Dockerfile" in block
-        assert "context: ." in block
+        assert "<<: *image-build" in block
+        assert f"SERVICE: {service}" in block
     assert "<<: *lineblocs-worker" in worker
     assert f'["lineblocs-jobs", "worker", "{service}"]' in worker
     assert f'["CMD", "lineblocs-jobs", "health", "--service", "{service}"]' in worker
@@ -159,32 +159,27 @@ def test_compose_file_runs_nothing_else() -> None:
     assert set(_compose_services(COMPOSE_FILE.read_text())) == expected
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_each_service_has_a_dockerfile_for_its_package(service: str) -> None:
-    dockerfile = REPO_ROOT / "services" / service / "Dockerfile"
-    assert dockerfile.is_file()
-    text = dockerfile.read_text()
-    package = f"lineblocs-jobs-{service}"
+DOCKERFILE = REPO_ROOT / "infra" / "docker" / "Dockerfile"
+
+
+def test_one_dockerfile_builds_each_service_from_its_build_argument() -> None:
+    text = DOCKERFILE.read_text()
     assert "FROM python:3.11-slim" in text
+    assert re.search(r"^ARG SERVICE$", text, re.MULTILINE)
+    package = '"lineblocs-jobs-${SERVICE}"'
     assert f"uv sync --frozen --no-dev --no-install-workspace --package {package}" in text
     assert f"uv sync --frozen --no-dev --package {package}" in text
+    assert "COPY services/${SERVICE}/ services/${SERVICE}/" in text
     assert re.search(r"^USER (?!root\b)\w+", text, re.MULTILINE)
-    assert f'CMD ["lineblocs-jobs", "worker", "{service}"]' in text
+    # Every member's pyproject.toml is copied, so that uv can read the workspace.
+    for service in SERVICES:
+        assert f"COPY services/{service}/pyproject.toml services/{service}/" in text
 
 
-def test_service_dockerfiles_differ_only_in_the_service_name() -> None:
-    def normalised(service: str) -> list[str]:
-        text = (REPO_ROOT / "services" / service / "Dockerfile").read_text()
-        # Every Dockerfile copies every member's pyproject.toml: those lines name all services.
-        return [
-            line.replace(service, "<service>")
-            for line in text.splitlines()
-            if not re.fullmatch(r"COPY services/\w+/pyproject\.toml services/\w+/", line)
-        ]
-
-    first, *others = SERVICES
-    for other in others:
-        assert normalised(other) == normalised(first)
+def test_compose_builds_every_image_from_the_one_dockerfile() -> None:
+    text = COMPOSE_FILE.read_text()
+    assert re.findall(r"dockerfile: (\S+)", text) == ["infra/docker/Dockerfile"]
+    assert not list((REPO_ROOT / "services").glob("*/Dockerfile"))
 
 
 def test_dockerignore_keeps_local_state_out_of_the_images() -> None:

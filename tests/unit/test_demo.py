@@ -9,13 +9,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from lineblocs_maintenance.handlers import PURGE_LOGS_JOB
+from lineblocs_maintenance.schedules import PURGE_LOGS_JOB
 from lineblocs_shared.clock import FixedClock
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.demo.runner import prepare, run_services
 from lineblocs_shared.models.jobs import JobRun
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
-from lineblocs_shared.services import installed_services
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_shared.registry import installed_services
 from tests.support.cli import CLI
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -38,7 +38,9 @@ def test_demo_runs_the_maintenance_actor_through_the_broker(tmp_path: Path) -> N
         remaining = uow.session.execute(select(DebuggerLog.created_at)).scalars().all()
         traces = uow.session.execute(select(ErrorUserTrace.created_at)).scalars().all()
         runs = (
-            uow.session.execute(select(JobRun).where(JobRun.job == PURGE_LOGS_JOB)).scalars().all()
+            uow.session.execute(select(JobRun).where(JobRun.job == PURGE_LOGS_JOB.name))
+            .scalars()
+            .all()
         )
     assert len(remaining) == total_logs - old_logs
     assert all(created >= cutoff for created in [*remaining, *traces])

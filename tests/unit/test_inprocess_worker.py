@@ -10,7 +10,7 @@ from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.worker import ConsumerThread, WorkerThread
 
-from lineblocs_shared.inprocess_worker import start_worker
+from lineblocs_shared.queue.inprocess_worker import start_worker
 
 BEGIN_DELAY_S = 0.3  # how late each thread enters run(), as on a loaded machine
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete, event
 from sqlmodel import Session, col
 
-from lineblocs_shared.lineblocs_settings_cache import SettingsCache
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.settings_store import CustomizationsKVStore
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_shared.site_settings.cache import SettingsCache
 
 
 class Ticks:

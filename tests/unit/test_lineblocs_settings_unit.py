@@ -11,29 +11,27 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from lineblocs_shared.errors import ConfigError
-from lineblocs_shared.lineblocs_settings import (
-    BraintreeCredentials,
-    BraintreeEnvironment,
-    LineblocsSettings,
-    PaymentGateway,
-    SmtpEncryption,
-    SmtpSettings,
-    StripeMode,
-)
-from lineblocs_shared.lineblocs_settings_source import CUSTOMIZATIONS, Found, RawValue
-from lineblocs_shared.lineblocs_settings_values import (
-    to_bool,
-    to_choice,
-    to_int,
-    to_smtp_encryption,
-    to_str,
-)
 from lineblocs_shared.models.base import LineblocsTable
 from lineblocs_shared.models.settings_store import (
     ApiCredentialsKVStore,
     CustomizationsKVStore,
     LegacyApiCredentials,
     LegacyCustomizations,
+)
+from lineblocs_shared.site_settings.reader import SiteSettings
+from lineblocs_shared.site_settings.source import CUSTOMIZATIONS, Found, RawValue
+from lineblocs_shared.site_settings.values import (
+    BraintreeCredentials,
+    BraintreeEnvironment,
+    GatewayChoice,
+    SmtpEncryption,
+    SmtpSettings,
+    StripeMode,
+    to_bool,
+    to_choice,
+    to_int,
+    to_smtp_encryption,
+    to_str,
 )
 
 
@@ -86,10 +84,10 @@ def test_to_str_errors_never_show_the_value() -> None:
 
 
 def test_to_choice_is_case_insensitive_and_lists_the_choices() -> None:
-    assert to_choice(found("Braintree"), PaymentGateway) is PaymentGateway.BRAINTREE
+    assert to_choice(found("Braintree"), GatewayChoice) is GatewayChoice.BRAINTREE
     assert to_choice(found("TEST"), StripeMode) is StripeMode.TEST
     with pytest.raises(ConfigError, match=r"'payment_gateway' = 'paypal' is not one of 'stripe'"):
-        to_choice(found("paypal", "payment_gateway"), PaymentGateway)
+        to_choice(found("paypal", "payment_gateway"), GatewayChoice)
 
 
 @pytest.mark.parametrize(
@@ -179,7 +177,7 @@ def test_reader_over_sqlite_kv_then_legacy_then_default(sqlite_engine: Engine) -
         session.add(LegacyApiCredentials(stripe_mode="test", stripe_test_private_key="sk_t"))
         session.commit()
 
-        settings = LineblocsSettings(bind=session)
+        settings = SiteSettings(bind=session)
         assert settings.billing_num_retries == 2
         assert settings.contact_email == "a@b"
         assert settings.stripe_secret_key == "sk_t"
@@ -200,7 +198,7 @@ def test_reader_tolerates_a_legacy_table_without_the_newer_columns(sqlite_engine
                 " 0, 1, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
             )
         )
-    settings = LineblocsSettings(bind=sqlite_engine)
+    settings = SiteSettings(bind=sqlite_engine)
 
     assert settings.trial_duration_days is None
     assert settings.is_trial_enabled is True
@@ -211,4 +209,4 @@ def test_reader_tolerates_a_missing_legacy_table(sqlite_engine: Engine) -> None:
     with sqlite_engine.begin() as conn:
         conn.execute(text("DROP TABLE api_credentials"))
 
-    assert LineblocsSettings(bind=sqlite_engine).stripe_mode is StripeMode.LIVE
+    assert SiteSettings(bind=sqlite_engine).stripe_mode is StripeMode.LIVE

@@ -12,9 +12,12 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import dramatiq
+from dramatiq.message import generate_unique_id
 from pydantic import BaseModel, ConfigDict, Field
 
 PayloadT = TypeVar("PayloadT", bound="Payload")
+# What publishers carry: handlers build messages through contracts, never with dramatiq itself.
+Message = dramatiq.Message[Any]
 
 
 class Queues:
@@ -37,16 +40,21 @@ class Contract(Generic[PayloadT]):
     actor: str
     payload: type[PayloadT]
 
-    def message(self, payload: PayloadT, **options: Any) -> dramatiq.Message[Any]:
+    def message(
+        self, payload: PayloadT, *, message_id: str | None = None, **options: Any
+    ) -> Message:
+        """The message of `payload`; a `message_id` of the sender's choosing makes a re-sent
+        message the same message (consumers and dead letters recognise it)."""
         return dramatiq.Message(
             queue_name=self.queue,
             actor_name=self.actor,
             args=(),
             kwargs=payload.model_dump(mode="json"),
             options=options,
+            message_id=message_id or generate_unique_id(),
         )
 
-    def send(self, broker: dramatiq.Broker, payload: PayloadT) -> dramatiq.Message[Any]:
+    def send(self, broker: dramatiq.Broker, payload: PayloadT) -> Message:
         """Publish (confirmed when the broker has confirms on) and return the message sent."""
         return broker.enqueue(self.message(payload))
 

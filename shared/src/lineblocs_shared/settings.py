@@ -7,7 +7,7 @@ everything below them receives a `Settings` instance.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -146,13 +146,22 @@ class Settings(BaseSettings):
         return self.log_format == "json"
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the settings once; a bad value becomes one clear `ConfigError`."""
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load(cls: type[S], **overrides: object) -> S:
+    """Read a settings class once (environment, then `.env`); a bad value becomes one clear
+    `ConfigError` naming the variable. Every settings class of the project is read here."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return cls(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}"
             for err in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """The process settings (`load(Settings)`)."""
+    return load(Settings, **overrides)

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from lineblocs_shared.lineblocs_settings_values import BraintreeCredentials, BraintreeEnvironment
 from lineblocs_shared.payments.braintree_gateway import BraintreeGateway
 from lineblocs_shared.payments.stripe_gateway import StripeGateway
+from lineblocs_shared.site_settings.values import BraintreeCredentials, BraintreeEnvironment
 from tests.support.braintree_fake import BraintreeFake
 from tests.support.localstripe_server import TEST_SECRET_KEY
 from tests.support.payment_fixtures import braintree_fake, localstripe, stripe_proxy

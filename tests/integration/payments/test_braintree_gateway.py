@@ -14,7 +14,7 @@ from lineblocs_shared.payments import (
     PaymentStatus,
     charge_attempt,
 )
-from lineblocs_shared.reliability.errors import ErrorKind, classify
+from lineblocs_shared.reliability.failures.taxonomy import ErrorKind, classify
 from tests.integration.payments.conftest import MakeBraintree
 from tests.support.braintree_fake import Behaviour, BraintreeFake, Fault
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from lineblocs_shared.lineblocs_settings import (
+from lineblocs_shared.payments import ChargeRequest, PaymentSettings, PaymentStatus, gateway_for
+from lineblocs_shared.payments import PaymentGateway as Gateway
+from lineblocs_shared.site_settings.values import (
     BraintreeCredentials,
     BraintreeEnvironment,
-    PaymentGateway,
+    GatewayChoice,
     StripeMode,
 )
-from lineblocs_shared.payments import ChargeRequest, PaymentSettings, PaymentStatus, gateway_for
-from lineblocs_shared.payments.protocol import PaymentGateway as Gateway
 from tests.support.braintree_fake import BraintreeFake
 from tests.support.gateway_settings import GatewaySettingsValues as Settings
 from tests.support.localstripe_server import TEST_SECRET_KEY, LocalStripe, seed_customer
@@ -59,7 +59,7 @@ def test_braintree_api_base_sends_the_charge_to_the_configured_server() -> None:
             private_key=fake.private_key,
             environment=BraintreeEnvironment.PRODUCTION,
         )
-        lineblocs = Settings(payment_gateway=PaymentGateway.BRAINTREE, braintree=credentials)
+        lineblocs = Settings(payment_gateway=GatewayChoice.BRAINTREE, braintree=credentials)
         payments = PaymentSettings(environment="test", braintree_api_base=fake.url)
         req = request("cust_1", "tok_1", "lineblocs_1_20261101_1")
 

@@ -16,7 +16,7 @@ from lineblocs_shared.payments import (
     PaymentStatus,
     charge_attempt,
 )
-from lineblocs_shared.reliability.errors import ErrorKind, classify
+from lineblocs_shared.reliability.failures.taxonomy import ErrorKind, classify
 from tests.integration.payments.conftest import MakeStripe
 from tests.support.localstripe_server import (
     CARD_DECLINED_ON_CHARGE,

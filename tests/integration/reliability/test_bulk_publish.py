@@ -18,11 +18,11 @@ import pika
 import pytest
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
-from lineblocs_shared.broker import build_broker
-from lineblocs_shared.inprocess_worker import start_worker
-from lineblocs_shared.reliability.alerts import RecordingAlerter
-from lineblocs_shared.reliability.bulk import BulkPublisher
-from lineblocs_shared.reliability.dead_letter_store import InMemoryDeadLetterStore
+from lineblocs_shared.queue.broker import build_broker
+from lineblocs_shared.queue.bulk import BulkPublisher
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.reliability.failures.alerts import RecordingAlerter
+from lineblocs_shared.reliability.failures.store import InMemoryDeadLetterStore
 from lineblocs_shared.settings import load_settings
 from tests.support.tcp_proxy import Fault, FaultyProxy
 

@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from lineblocs_billing.demo import demo_step
 from lineblocs_shared.clock import FixedClock
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.demo.runner import prepare
 from lineblocs_shared.demo.seed import DECLINE_ONCE_TENANT
 from lineblocs_shared.models.billing import Invoice
 from lineblocs_shared.models.billing_runs import BillingPeriodRecord, PaymentAttempt
 from lineblocs_shared.models.jobs import DeadLetter, OutboxMessage
-from lineblocs_shared.uow import UnitOfWork
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -8,12 +8,12 @@ import pytest
 from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
 
-from lineblocs_billing.attempts import attempt_key
-from lineblocs_billing.dunning import DunningPolicy
-from lineblocs_billing.locks import InProcessPeriodLocks
-from lineblocs_billing.prefetch import QueuePrefetch
-from lineblocs_billing.settlement import confirmation_number
-from lineblocs_shared.inprocess_worker import start_worker
+from lineblocs_billing.settling.attempts import attempt_key
+from lineblocs_billing.settling.dunning import DunningPolicy
+from lineblocs_billing.settling.locks import InProcessPeriodLocks
+from lineblocs_billing.settling.paid import confirmation_number
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.queue.prefetch import QueuePrefetch
 
 FAILED_AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

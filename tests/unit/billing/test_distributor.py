@@ -7,18 +7,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lineblocs_billing.distributor import (
+from lineblocs_billing.distribution.distributor import (
     DistributionReport,
     DueBill,
     bill_message_id,
     periods_due,
 )
-from lineblocs_billing.distributor_job import DistributionIncomplete
-from lineblocs_billing.distributor_scan import BillableSubscription
-from lineblocs_billing.periods import period_ending
+from lineblocs_billing.distribution.scan import BillableSubscription
+from lineblocs_billing.handlers import DistributionIncomplete
+from lineblocs_billing.invoicing.periods import period_ending
 from lineblocs_shared.contracts import BILL_SUBSCRIPTION
 from lineblocs_shared.models.billing import BillingCycle
-from lineblocs_shared.reliability.bulk import PublishFailure
+from lineblocs_shared.queue.bulk import PublishFailure
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
@@ -31,7 +31,11 @@ def subscription(
     next_billing_date: datetime | None, *, cycle: BillingCycle = BillingCycle.MONTHLY
 ) -> BillableSubscription:
     return BillableSubscription(
-        id=7, workspace_id=70, cycle=cycle, next_billing_date=next_billing_date, anchor_day=None
+        id=7,
+        workspace_id=70,
+        billing_cycle=cycle,
+        next_billing_date=next_billing_date,
+        billing_anchor_day=None,
     )
 
 

@@ -7,15 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from lineblocs_billing.invoicing_rules import (
-    Settle,
+from lineblocs_billing.invoicing.rules import (
+    PayBy,
     billable_start,
     call_allowance_seconds,
     call_charge,
+    collect_card_plan,
+    collect_pay_as_you_go,
     membership_cents,
     ratio_half_up,
-    settle_card_plan,
-    settle_pay_as_you_go,
     tax_cents,
 )
 from lineblocs_shared.models.billing import BillingCycle
@@ -103,25 +103,25 @@ def test_taxes_round_half_up(subtotal: int, percentage: str, expected: int) -> N
 
 
 def test_a_card_plan_charges_its_total_or_settles_nothing_at_zero() -> None:
-    assert settle_card_plan(2499).settle is Settle.CARD
-    assert settle_card_plan(2499).amount_to_charge == 2499
-    assert settle_card_plan(0).settle is Settle.NONE
+    assert collect_card_plan(2499).pay_by is PayBy.CARD
+    assert collect_card_plan(2499).amount_to_charge == 2499
+    assert collect_card_plan(0).pay_by is PayBy.NONE
 
 
 @pytest.mark.parametrize(
-    ("balance", "membership_and_taxes", "settle", "charge"),
+    ("balance", "membership_and_taxes", "pay_by", "charge"),
     [
-        (1000, 1000, Settle.CREDITS, 0),
-        (1000, 0, Settle.CREDITS, 0),
-        (500, 600, Settle.CARD, 100),
-        (-9000, 0, Settle.CARD, 300),
+        (1000, 1000, PayBy.CREDITS, 0),
+        (1000, 0, PayBy.CREDITS, 0),
+        (500, 600, PayBy.CARD, 100),
+        (-9000, 0, PayBy.CARD, 300),
     ],
 )
 def test_pay_as_you_go_settles_from_credits_or_charges_the_shortfall(
-    balance: int, membership_and_taxes: int, settle: Settle, charge: int
+    balance: int, membership_and_taxes: int, pay_by: PayBy, charge: int
 ) -> None:
-    result = settle_pay_as_you_go(
+    result = collect_pay_as_you_go(
         total=300, balance_before_end=balance, membership_and_taxes=membership_and_taxes
     )
-    assert (result.settle, result.amount_to_charge) == (settle, charge)
+    assert (result.pay_by, result.amount_to_charge) == (pay_by, charge)
     assert result.balance_cents == balance - membership_and_taxes

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lineblocs_billing.periods import (
+from lineblocs_billing.invoicing.periods import (
     default_period_end,
     due_periods,
     first_due_period,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lineblocs_billing.read_ahead import ReadAhead
+from lineblocs_shared.queue.read_ahead import ReadAhead
 
 
 def test_items_come_out_in_order_across_batches() -> None:

@@ -8,17 +8,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from lineblocs_shared.errors import ConfigError
-from lineblocs_shared.lineblocs_settings import (
-    BraintreeEnvironment,
-    LineblocsSettings,
-    PaymentGateway,
-    StripeMode,
-)
 from lineblocs_shared.models.settings_store import ApiCredentialsKVStore, CustomizationsKVStore
 from lineblocs_shared.payments import FakeGateway, PaymentSettings, gateway_for
 from lineblocs_shared.payments.braintree_gateway import BraintreeGateway, braintree_environment
 from lineblocs_shared.payments.stripe_gateway import StripeGateway
-from lineblocs_shared.reliability.errors import ErrorKind, classify
+from lineblocs_shared.reliability.failures.taxonomy import ErrorKind, classify
+from lineblocs_shared.site_settings.reader import SiteSettings
+from lineblocs_shared.site_settings.values import BraintreeEnvironment, GatewayChoice, StripeMode
 from tests.support.gateway_settings import GatewaySettingsValues as Settings
 
 PAYMENTS = PaymentSettings(
@@ -37,7 +33,7 @@ def test_stripe_is_built_from_lineblocs_settings_with_its_currency() -> None:
 
 
 def test_braintree_is_chosen_by_the_payment_gateway_setting() -> None:
-    gateway = gateway_for(Settings(payment_gateway=PaymentGateway.BRAINTREE), PAYMENTS)
+    gateway = gateway_for(Settings(payment_gateway=GatewayChoice.BRAINTREE), PAYMENTS)
 
     assert isinstance(gateway, BraintreeGateway)
     assert gateway.name == "braintree"
@@ -104,7 +100,7 @@ def test_the_real_lineblocs_settings_choose_and_configure_the_gateway(
         stripe_test_private_key="sk_test_1",
     )
 
-    gateway = gateway_for(LineblocsSettings(bind=sqlite_jobs_engine), PAYMENTS)
+    gateway = gateway_for(SiteSettings(bind=sqlite_jobs_engine), PAYMENTS)
 
     assert (gateway.name, gateway.currency) == ("stripe", "EUR")
 
@@ -116,7 +112,7 @@ def test_missing_braintree_credentials_are_a_config_error_naming_the_key(
     put(sqlite_jobs_engine, ApiCredentialsKVStore, braintree_environment="sandbox")
 
     with pytest.raises(ConfigError, match="braintree_merchant_id"):
-        gateway_for(LineblocsSettings(bind=sqlite_jobs_engine), PAYMENTS)
+        gateway_for(SiteSettings(bind=sqlite_jobs_engine), PAYMENTS)
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from lineblocs_shared.errors import ConfigError
-from lineblocs_shared.payments import ChargeRequest
 from lineblocs_shared.payments.types import (
+    ChargeRequest,
     cents_to_decimal,
     decimal_to_cents,
     require_cents_currency,

@@ -7,7 +7,7 @@ from typing import Any
 import dramatiq
 import pytest
 
-from lineblocs_shared.reliability.bulk_confirms import ConfirmWindow, Pending
+from lineblocs_shared.queue.bulk_confirms import ConfirmWindow, Pending
 
 
 def _pending(n: int) -> Pending:

@@ -12,10 +12,10 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
-from lineblocs_shared.reliability.bulk import (
+from lineblocs_shared.queue.bulk import (
     BulkPublisher,
     EnqueuePublisher,
-    RecordingPublisher,
+    RecordingMessagePublisher,
     bulk_publisher_for,
 )
 from lineblocs_shared.settings import load_settings
@@ -53,7 +53,7 @@ def test_a_message_json_cannot_encode_fails_without_touching_the_broker() -> Non
 
 
 def test_the_recording_fake_keeps_messages_and_refuses_what_it_is_told_to() -> None:
-    publisher = RecordingPublisher(refuse=lambda m: "full" if m.args[0] == 2 else None)
+    publisher = RecordingMessagePublisher(refuse=lambda m: "full" if m.args[0] == 2 else None)
     result = publisher.publish(_message(n) for n in range(4))
 
     assert [m.args[0] for m in publisher.published] == [0, 1, 3]

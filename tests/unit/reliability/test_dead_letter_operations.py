@@ -16,13 +16,13 @@ from sqlalchemy import Engine
 
 from lineblocs_shared.clock import FixedClock
 from lineblocs_shared.models.jobs import DeadLetter, DeadLetterStatus
-from lineblocs_shared.reliability import dead_letters as ops
-from lineblocs_shared.reliability.dead_letter_store import (
+from lineblocs_shared.reliability.failures import operations as ops
+from lineblocs_shared.reliability.failures.store import (
     DeadLetterStore,
     InMemoryDeadLetterStore,
     SqlDeadLetterStore,
 )
-from lineblocs_shared.reliability.redaction import REDACTED
+from lineblocs_shared.reliability.observability.redaction import REDACTED
 
 NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 
@@ -202,7 +202,7 @@ def test_a_replayed_periodic_message_runs_as_a_manual_trigger() -> None:
     from datetime import UTC, datetime
 
     from lineblocs_shared.models.jobs import DeadLetter
-    from lineblocs_shared.reliability.dead_letters import replay_message
+    from lineblocs_shared.reliability.failures.operations import replay_message
 
     letter = DeadLetter(
         message_id="m-1",

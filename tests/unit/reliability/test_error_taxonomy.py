@@ -17,7 +17,12 @@ from sqlalchemy import exc as sa_exc
 
 from lineblocs_shared.contracts import PurgeLogs
 from lineblocs_shared.errors import ConfigError, DatabaseUnavailable
-from lineblocs_shared.reliability.errors import ErrorKind, FatalError, TransientError, classify
+from lineblocs_shared.reliability.failures.taxonomy import (
+    ErrorKind,
+    FatalError,
+    TransientError,
+    classify,
+)
 
 T, F = ErrorKind.TRANSIENT, ErrorKind.FATAL
 

@@ -13,16 +13,17 @@ import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
-from lineblocs_shared.inprocess_worker import start_worker
-from lineblocs_shared.reliability.health import (
+from lineblocs_shared.db import make_engine
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.reliability.observability.health import (
     CachedReadiness,
     Check,
     CheckResult,
-    Report,
+    ReadinessReport,
     expected_queues,
     run_checks,
 )
-from lineblocs_shared.reliability.health_server import (
+from lineblocs_shared.reliability.observability.health_server import (
     HealthEndpoint,
     HealthServer,
     worker_liveness,
@@ -59,7 +60,7 @@ def get(url: str) -> tuple[int, dict[str, object]]:
 def serve() -> Iterator[object]:
     servers: list[HealthServer] = []
 
-    def start(liveness: CheckResult, readiness: Report, port: int = 0) -> HealthServer:
+    def start(liveness: CheckResult, readiness: ReadinessReport, port: int = 0) -> HealthServer:
         server = HealthServer(
             host="127.0.0.1", port=port, liveness=lambda: liveness, readiness=lambda: readiness
         )
@@ -114,7 +115,7 @@ def test_readiness_runs_the_checks_at_most_once_per_ttl() -> None:
 
 
 def test_livez_answers_while_readyz_says_not_ready(serve: object) -> None:
-    server = serve(ALIVE, Report((DB_OK, QUEUES_MISSING)))  # type: ignore[operator]
+    server = serve(ALIVE, ReadinessReport((DB_OK, QUEUES_MISSING)))  # type: ignore[operator]
     base = f"http://127.0.0.1:{server.port}"
 
     assert get(f"{base}/livez") == (200, {"status": "alive", "detail": "4 worker threads"})
@@ -129,7 +130,7 @@ def test_livez_answers_while_readyz_says_not_ready(serve: object) -> None:
 
 
 def test_readyz_is_200_when_every_check_passes(serve: object) -> None:
-    server = serve(ALIVE, Report((DB_OK,)))  # type: ignore[operator]
+    server = serve(ALIVE, ReadinessReport((DB_OK,)))  # type: ignore[operator]
 
     status, body = get(f"http://127.0.0.1:{server.port}/readyz?verbose=1")
 
@@ -137,7 +138,7 @@ def test_readyz_is_200_when_every_check_passes(serve: object) -> None:
 
 
 def test_livez_is_503_when_the_process_is_not_alive(serve: object) -> None:
-    server = serve(CheckResult("worker", False, "dead threads: w-1"), Report(()))  # type: ignore[operator]
+    server = serve(CheckResult("worker", False, "dead threads: w-1"), ReadinessReport(()))  # type: ignore[operator]
 
     assert get(f"http://127.0.0.1:{server.port}/livez") == (
         503,
@@ -146,9 +147,12 @@ def test_livez_is_503_when_the_process_is_not_alive(serve: object) -> None:
 
 
 def test_a_second_process_on_the_same_port_skips_quietly(serve: object) -> None:
-    first = serve(ALIVE, Report(()))  # type: ignore[operator]
+    first = serve(ALIVE, ReadinessReport(()))  # type: ignore[operator]
     second = HealthServer(
-        host="127.0.0.1", port=first.port, liveness=lambda: ALIVE, readiness=lambda: Report(())
+        host="127.0.0.1",
+        port=first.port,
+        liveness=lambda: ALIVE,
+        readiness=lambda: ReadinessReport(()),
     )
 
     assert second.start() is False
@@ -175,7 +179,9 @@ def test_no_endpoint_for_the_in_process_workers_of_the_embedded_mode() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
-    broker = StubBroker(middleware=[HealthEndpoint(load_settings(health_port=port))])
+    settings = load_settings(health_port=port)
+    endpoint = HealthEndpoint(settings, engine=make_engine(settings.database_url))
+    broker = StubBroker(middleware=[endpoint])
     broker.declare_queue("billing")
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
     start_worker(worker)

@@ -11,13 +11,13 @@ from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 
-from lineblocs_shared.broker import build_broker
 from lineblocs_shared.db import make_engine, migrate
-from lineblocs_shared.inprocess_worker import start_worker
-from lineblocs_shared.reliability.alerts import RecordingAlerter
-from lineblocs_shared.reliability.periodiq_skip import FirstDeliveryPeriodiq
+from lineblocs_shared.db.uow import LedgerUnit
+from lineblocs_shared.queue.broker import build_broker
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.reliability.failures.alerts import RecordingAlerter
+from lineblocs_shared.reliability.periodic.periodiq_skip import FirstDeliveryPeriodiq
 from lineblocs_shared.settings import Settings
-from lineblocs_shared.uow import LedgerUnit
 
 
 def _run(broker: StubBroker) -> None:

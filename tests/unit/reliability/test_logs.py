@@ -13,8 +13,8 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware
 
-from lineblocs_shared.inprocess_worker import start_worker
-from lineblocs_shared.reliability.logs import (
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.reliability.observability.logs import (
     ContextFilter,
     JsonFormatter,
     LogContext,

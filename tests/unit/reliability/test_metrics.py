@@ -13,9 +13,9 @@ import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
-from lineblocs_shared.inprocess_worker import start_worker
-from lineblocs_shared.reliability import metrics
-from lineblocs_shared.reliability.metrics import PrometheusMetrics, exposition
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.reliability.observability import metrics
+from lineblocs_shared.reliability.observability.metrics import PrometheusMetrics, exposition
 from lineblocs_shared.settings import load_settings
 
 # A worker process's life, reduced to what matters: metrics enabled in a directory, recorded.
@@ -23,7 +23,7 @@ RECORDING_PROCESS = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from lineblocs_shared.reliability import metrics
+    from lineblocs_shared.reliability.observability import metrics
 
     metrics.enable_metrics(Path(sys.argv[1]))
     metrics.record_dead_letter("charge_invoice", "billing", "fatal")

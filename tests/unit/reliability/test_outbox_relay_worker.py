@@ -26,24 +26,23 @@ from typer.testing import CliRunner
 
 from lineblocs_shared.cli.app import app
 from lineblocs_shared.contracts import PURGE_LOGS, Contract, Payload, PurgeLogs
-from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.models.jobs import OutboxMessage, ProcessedEvent
-from lineblocs_shared.reliability import bulk as bulk_fakes
-from lineblocs_shared.reliability.inbox import current_event_id, first_delivery, purge_processed
-from lineblocs_shared.reliability.outbox import (
-    OutboxRelay,
-    RelayResult,
-    add_to_outbox,
-    message_of,
-    purge_published,
-    run_relay,
+from lineblocs_shared.queue import bulk as bulk_fakes
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.reliability.outbox.backlog import purge_published
+from lineblocs_shared.reliability.outbox.inbox import (
+    current_event_id,
+    first_delivery,
+    purge_processed,
 )
-from lineblocs_shared.reliability.outbox_publishers import (
+from lineblocs_shared.reliability.outbox.middleware import OutboxRelayMiddleware, relay_for_worker
+from lineblocs_shared.reliability.outbox.publishers import (
     BrokerPublisher,
-    RecordingPublisher,
+    RecordingOutboxPublisher,
     WindowedPublisher,
 )
-from lineblocs_shared.reliability.outbox_worker import OutboxRelayMiddleware, relay_for_worker
+from lineblocs_shared.reliability.outbox.relay import OutboxRelay, RelayResult, run_relay
+from lineblocs_shared.reliability.outbox.writer import add_to_outbox, message_of
 from lineblocs_shared.settings import load_settings
 from tests.support.cli import CLI
 
@@ -76,7 +75,8 @@ def test_each_worker_relays_its_outbox_to_the_actors_which_act_once_per_event(
     sqlite_jobs_engine: Engine,
 ) -> None:
     settings = load_settings(database_url=url_of(sqlite_jobs_engine), queue_url="memory://")
-    relay_middleware = OutboxRelayMiddleware(relay_for_worker(settings), interval_s=0.05)
+    relay = relay_for_worker(settings, engine=sqlite_jobs_engine)
+    relay_middleware = OutboxRelayMiddleware(relay, interval_s=0.05)
     broker = StubBroker(middleware=[CurrentMessage(), relay_middleware])
     greeted: list[str] = []
 
@@ -141,7 +141,7 @@ def test_windowed_publisher_confirms_all_but_what_the_bulk_publisher_failed(
     sqlite_jobs_engine: Engine,
 ) -> None:
     rows = write(sqlite_jobs_engine, "ada", "nack-me", "grace")
-    bulk = bulk_fakes.RecordingPublisher(
+    bulk = bulk_fakes.RecordingMessagePublisher(
         refuse=lambda m: "nacked 5 times" if m.kwargs["name"] == "nack-me" else None
     )
 
@@ -185,7 +185,7 @@ def test_run_relay_outlives_a_failing_pass_and_stops_when_told(sqlite_jobs_engin
             return super().relay_once(batch_size)
 
     write(sqlite_jobs_engine, "ada")
-    publisher = RecordingPublisher()
+    publisher = RecordingOutboxPublisher()
     relay = FirstPassFails(sqlite_jobs_engine, publisher)
     stop = threading.Event()
     loop = threading.Thread(
@@ -239,7 +239,7 @@ class _At:
 
 def test_outbox_status_shows_the_backlog(sqlite_jobs_engine: Engine) -> None:
     write(sqlite_jobs_engine, "ada", "grace")
-    OutboxRelay(sqlite_jobs_engine, RecordingPublisher()).relay_once(batch_size=1)
+    OutboxRelay(sqlite_jobs_engine, RecordingOutboxPublisher()).relay_once(batch_size=1)
 
     result = CliRunner().invoke(
         app, ["outbox", "status"], env={"DATABASE_URL": url_of(sqlite_jobs_engine)}

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from lineblocs_shared.models.jobs import JobRun, RunState
-from lineblocs_shared.reliability.periodic_claims import Verdict, judge_claim
+from lineblocs_shared.reliability.periodic.claims import Verdict, judge_claim
 
 NOW = datetime(2026, 11, 23, 3, 20, tzinfo=UTC)
 LEASE = timedelta(minutes=30)

@@ -8,9 +8,9 @@ import pendulum
 import pytest
 from periodiq import cron
 
-from lineblocs_shared.reliability.errors import FatalError
-from lineblocs_shared.reliability.periodic import PeriodicJob, Trigger
-from lineblocs_shared.reliability.periodic_ticks import missed_ticks, parse_tick, period_key
+from lineblocs_shared.reliability.failures.taxonomy import FatalError
+from lineblocs_shared.reliability.periodic.jobs import PeriodicJob, Trigger
+from lineblocs_shared.reliability.periodic.ticks import missed_ticks, parse_tick, period_key
 
 DAILY = cron("15 3 * * *")
 DAY0 = datetime(2026, 11, 19, 3, 15, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lineblocs_shared.reliability.redaction import (
+from lineblocs_shared.reliability.observability.redaction import (
     REDACTED,
     contains_redaction,
     is_card_number,

@@ -18,14 +18,14 @@ from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware, MiddlewareError
 
-from lineblocs_shared.broker import build_broker
-from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.models.jobs import DeadLetter
-from lineblocs_shared.reliability.alerts import RecordingAlerter, alert_tags
-from lineblocs_shared.reliability.dead_letter_store import InMemoryDeadLetterStore
-from lineblocs_shared.reliability.errors import FatalError, TransientError
-from lineblocs_shared.reliability.redaction import REDACTED
-from lineblocs_shared.reliability.retries import RetryPolicyError
+from lineblocs_shared.queue.broker import build_broker
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.reliability.failures.alerts import RecordingAlerter, alert_tags
+from lineblocs_shared.reliability.failures.retries import RetryPolicyError
+from lineblocs_shared.reliability.failures.store import InMemoryDeadLetterStore
+from lineblocs_shared.reliability.failures.taxonomy import FatalError, TransientError
+from lineblocs_shared.reliability.observability.redaction import REDACTED
 from lineblocs_shared.settings import Settings
 
 QUEUE = "reliability-unit"
@@ -82,7 +82,7 @@ def test_a_fatal_error_is_dead_lettered_at_once_with_one_record_and_one_alert(
     [letter] = harness.store.find()
     assert (letter.actor_name, letter.queue_name, letter.reason) == ("charge", QUEUE, "fatal")
     assert letter.attempts == 1
-    assert letter.exception_class == "lineblocs_shared.reliability.errors.FatalError"
+    assert letter.exception_class == "lineblocs_shared.reliability.failures.taxonomy.FatalError"
     assert letter.exception_text == "card declined"
     assert "raise FatalError" in (letter.traceback or "")
     assert json.loads(letter.kwargs) == {"invoice_id": 7}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lineblocs_shared.reliability.retries import RetryPolicy, RetryPolicyError, policy_for
+from lineblocs_shared.reliability.failures.retries import RetryPolicy, RetryPolicyError, policy_for
 
 POLICY = RetryPolicy(max_retries=8, min_backoff=1_000, max_backoff=60_000, retry_for_ms=600_000)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import sentry_sdk
 
-from lineblocs_shared.reliability.sentry import scrub_breadcrumb, scrub_event
+from lineblocs_shared.reliability.observability.sentry import scrub_breadcrumb, scrub_event
 from tests.support.sentry_capture import capturing_sentry
 
 CARD = "4242424242424242"

@@ -10,56 +10,21 @@ from datetime import timedelta
 from typing import Any
 
 import dramatiq
-from dramatiq.middleware import CurrentMessage
 
-from lineblocs_billing import composition, handlers
-from lineblocs_billing.distributor import Distributor, build_distributor
-from lineblocs_billing.distributor_job import (
+from lineblocs_billing import bootstrap, handlers
+from lineblocs_billing.distribution.distributor import Distributor
+from lineblocs_billing.schedules import (
     DISTRIBUTE_BILLS,
-    DISTRIBUTE_BILLS_SCHEDULE,
-    DISTRIBUTE_BILLS_TIME_LIMIT,
-    run_distribution,
-)
-from lineblocs_billing.dunning_job import (
+    DISTRIBUTE_BILLS_JOB,
     SWEEP_DUNNING,
-    SWEEP_DUNNING_SCHEDULE,
-    SWEEP_DUNNING_TIME_LIMIT,
-    run_sweep,
+    SWEEP_DUNNING_JOB,
+    DistributeBills,
+    SweepDunning,
 )
 from lineblocs_shared.contracts import BILL_SUBSCRIPTION, RETRY_INVOICE_PAYMENT
-from lineblocs_shared.reliability.bulk import bulk_publisher_for
-from lineblocs_shared.reliability.errors import FatalError
-from lineblocs_shared.reliability.periodic import Trigger
-
-# --- distribution: the hourly fan-out of bill messages --------------------------------------
-
-
-def current_distributor() -> Distributor:
-    deps = composition.current()
-    return build_distributor(
-        deps.settings, engine=deps.engine, clock=deps.clock, broker=dramatiq.get_broker()
-    )
-
-
-@dramatiq.actor(
-    actor_name=DISTRIBUTE_BILLS.actor,
-    queue_name=DISTRIBUTE_BILLS.queue,
-    periodic=DISTRIBUTE_BILLS_SCHEDULE.spec,
-    # A broker that refuses publishes: a few quick retries, then a dead letter and one alert;
-    # the next hourly tick distributes again anyway.
-    max_retries=3,
-    min_backoff=5_000,
-    max_backoff=60_000,
-    time_limit=DISTRIBUTE_BILLS_TIME_LIMIT // timedelta(milliseconds=1),
-)
-def distribute_bills(**kwargs: Any) -> None:
-    DISTRIBUTE_BILLS.parse(kwargs)
-    run_distribution(
-        current_distributor(), trigger=Trigger.of(CurrentMessage.get_current_message())
-    )
-
-
-# --- billing and settling (bill_subscription, retry_invoice_payment) go below ---------------
+from lineblocs_shared.queue.bulk import bulk_publisher_for
+from lineblocs_shared.reliability.failures.taxonomy import FatalError
+from lineblocs_shared.reliability.periodic.jobs import Trigger, periodic_actor
 
 # Billing a period (with catch-up) or one dunning try: a few gateway calls of at most
 # PAYMENT_TIMEOUT_S each, with the SDK's retries. A time limit that strikes mid-charge is a
@@ -88,6 +53,18 @@ def _kwargs_only(actor: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
     return kwargs
 
 
+def _publisher() -> Any:
+    """Confirmed bulk publishing on RabbitMQ; `broker.enqueue` on the in-process broker."""
+    return bulk_publisher_for(bootstrap.current().settings, dramatiq.get_broker())
+
+
+@periodic_actor(DISTRIBUTE_BILLS_JOB, DISTRIBUTE_BILLS)
+def distribute_bills(_payload: DistributeBills, trigger: Trigger) -> None:
+    deps = bootstrap.current()
+    distributor = Distributor(engine=deps.engine, clock=deps.clock, publisher=_publisher())
+    handlers.distribute_bills(distributor, trigger=trigger)
+
+
 @dramatiq.actor(
     actor_name=BILL_SUBSCRIPTION.actor,
     queue_name=BILL_SUBSCRIPTION.queue,
@@ -96,7 +73,7 @@ def _kwargs_only(actor: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> d
 )
 def bill_subscription(*args: Any, **kwargs: Any) -> None:
     payload = BILL_SUBSCRIPTION.parse(_kwargs_only(BILL_SUBSCRIPTION.actor, args, kwargs))
-    handlers.bill_subscription(composition.current(), payload)
+    handlers.bill_subscription(bootstrap.current(), payload)
 
 
 @dramatiq.actor(
@@ -107,23 +84,12 @@ def bill_subscription(*args: Any, **kwargs: Any) -> None:
 )
 def retry_invoice_payment(*args: Any, **kwargs: Any) -> None:
     kwargs = _kwargs_only(RETRY_INVOICE_PAYMENT.actor, args, kwargs)
-    handlers.retry_invoice_payment(composition.current(), RETRY_INVOICE_PAYMENT.parse(kwargs))
+    handlers.retry_invoice_payment(bootstrap.current(), RETRY_INVOICE_PAYMENT.parse(kwargs))
 
 
-@dramatiq.actor(
-    actor_name=SWEEP_DUNNING.actor,
-    queue_name=SWEEP_DUNNING.queue,
-    periodic=SWEEP_DUNNING_SCHEDULE.spec,
-    max_retries=3,
-    min_backoff=5_000,
-    max_backoff=60_000,
-    time_limit=SWEEP_DUNNING_TIME_LIMIT // timedelta(milliseconds=1),
-)
-def sweep_dunning(**kwargs: Any) -> None:
-    SWEEP_DUNNING.parse(kwargs)
-    deps = composition.current()
-    publisher = bulk_publisher_for(deps.settings, dramatiq.get_broker())
-    run_sweep(deps, publisher, trigger=Trigger.of(CurrentMessage.get_current_message()))
+@periodic_actor(SWEEP_DUNNING_JOB, SWEEP_DUNNING)
+def sweep_dunning(_payload: SweepDunning, trigger: Trigger) -> None:
+    handlers.sweep_dunning(bootstrap.current(), _publisher(), trigger=trigger)
 
 
 BILLING_ACTORS = (distribute_bills, bill_subscription, retry_invoice_payment, sweep_dunning)

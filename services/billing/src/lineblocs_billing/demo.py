@@ -18,21 +18,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import col
 
-from lineblocs_billing import composition
-from lineblocs_billing.distributor_job import DISTRIBUTE_BILLS, DistributeBills
-from lineblocs_billing.dunning_job import SWEEP_DUNNING, SweepDunning
-from lineblocs_billing.gateways import FixedGateway
-from lineblocs_billing.locks import InProcessPeriodLocks
-from lineblocs_billing.settings import BillingSettings
+from lineblocs_billing import bootstrap
+from lineblocs_billing.schedules import (
+    DISTRIBUTE_BILLS,
+    SWEEP_DUNNING,
+    DistributeBills,
+    SweepDunning,
+)
+from lineblocs_billing.settling.gateways import FixedGateway
 from lineblocs_shared.clock import FixedClock
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.demo.runner import DemoContext, Row
-from lineblocs_shared.lineblocs_settings import LineblocsSettings
 from lineblocs_shared.models.billing import Invoice
 from lineblocs_shared.models.billing_runs import BillingPeriodRecord, PaymentAttempt
 from lineblocs_shared.models.jobs import OutboxMessage
 from lineblocs_shared.models.tenants import Workspace
 from lineblocs_shared.payments import FakeGateway
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_shared.site_settings.reader import SiteSettings
 
 # Past the ladder's first step (1 day after the decline).
 DUNNING_WAIT = timedelta(days=1, minutes=5)
@@ -41,15 +43,9 @@ DUNNING_WAIT = timedelta(days=1, minutes=5)
 def demo_step(ctx: DemoContext) -> None:
     clock = FixedClock(ctx.clock.now().replace(microsecond=0))
     gateway = FakeGateway(currency=_currency(ctx))
-    composition.install(
-        composition.Billing(
-            settings=ctx.settings,
-            options=BillingSettings(),
-            engine=ctx.engine,
-            clock=clock,
-            gateways=FixedGateway(gateway),
-            locks=InProcessPeriodLocks(),
-        )
+    gateways = FixedGateway(gateway)
+    bootstrap.install(
+        bootstrap.build(ctx.settings, engine=ctx.engine, clock=clock, gateways=gateways)
     )
     actors = importlib.import_module("lineblocs_billing.actors")  # binds to the demo's broker
     actors.declare_on(ctx.broker)  # in case an earlier broker of this process got them
@@ -80,7 +76,7 @@ def demo_step(ctx: DemoContext) -> None:
 
 def _currency(ctx: DemoContext) -> str:
     with UnitOfWork(ctx.engine) as uow:
-        return LineblocsSettings(bind=uow.session).default_currency
+        return SiteSettings(bind=uow.session).default_currency
 
 
 def _invoice_rows(ctx: DemoContext) -> list[Row]:

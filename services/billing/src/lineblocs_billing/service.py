@@ -3,7 +3,7 @@
 from lineblocs_billing.cli import app
 from lineblocs_billing.demo import demo_step
 from lineblocs_shared.contracts import Queues
-from lineblocs_shared.services import ServiceSpec
+from lineblocs_shared.registry import ServiceSpec
 
 SERVICE = ServiceSpec(
     name="billing",

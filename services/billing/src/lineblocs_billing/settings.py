@@ -1,7 +1,7 @@
 """Settings of the billing service (read once, by its composition root).
 
 Lineblocs' own billing settings (gateway, keys, currency, retries, invoice due days) live in its
-database and are read through `LineblocsSettings`, kept per worker process for
+database and are read through `SiteSettings`, kept per worker process for
 `LINEBLOCS_SETTINGS_TTL_S` seconds; this class holds only what belongs to our deployment. The
 payment adapters have theirs in `lineblocs_shared.payments.PaymentSettings`.
 """

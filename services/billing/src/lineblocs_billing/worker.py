@@ -4,13 +4,10 @@ Order matters: the broker is installed (every middleware, periodiq's included) b
 actors module is imported, and the composition root before any actor runs.
 """
 
-from lineblocs_billing import composition
-from lineblocs_billing.prefetch import QueuePrefetch
-from lineblocs_shared.runtime import bootstrap_process
+from lineblocs_billing import bootstrap
+from lineblocs_shared.queue.runtime import bootstrap_process
 
-settings, broker = bootstrap_process()
-deps = composition.build(settings)
-composition.install(deps)
-broker.add_middleware(QueuePrefetch(settings.worker_prefetch))
+runtime = bootstrap_process()
+bootstrap.install(bootstrap.build(runtime.settings, engine=runtime.engine))
 
 from lineblocs_billing import actors  # noqa: E402,F401  (registers the actors)

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
-
-import dramatiq
-from dramatiq.middleware import CurrentMessage
-
-from lineblocs_maintenance import handlers
-from lineblocs_maintenance.composition import current
-from lineblocs_shared.contracts import PURGE_LOGS
-from lineblocs_shared.reliability.periodic import Trigger
+from lineblocs_maintenance import bootstrap, handlers
+from lineblocs_maintenance.schedules import PURGE_LOGS_JOB
+from lineblocs_shared.contracts import PURGE_LOGS, PurgeLogs
+from lineblocs_shared.reliability.periodic.jobs import Trigger, periodic_actor
 
 
-@dramatiq.actor(
-    actor_name=PURGE_LOGS.actor,
-    queue_name=PURGE_LOGS.queue,
-    periodic=handlers.PURGE_LOGS_SCHEDULE.spec,
-    max_retries=3,
-    time_limit=handlers.PURGE_LOGS_TIME_LIMIT // timedelta(milliseconds=1),
-)
-def purge_logs(**kwargs: Any) -> None:
-    payload = PURGE_LOGS.parse(kwargs)
-    handlers.purge_logs(
-        current(),
-        retention_days=payload.retention_days,
-        trigger=Trigger.of(CurrentMessage.get_current_message()),
-    )
+@periodic_actor(PURGE_LOGS_JOB, PURGE_LOGS)
+def purge_logs(payload: PurgeLogs, trigger: Trigger) -> None:
+    handlers.purge_logs(bootstrap.current(), retention_days=payload.retention_days, trigger=trigger)

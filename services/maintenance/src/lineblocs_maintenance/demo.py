@@ -7,29 +7,24 @@ import json
 
 from sqlalchemy import func, select
 
-from lineblocs_maintenance import composition
-from lineblocs_maintenance.handlers import PURGE_LOGS_JOB
-from lineblocs_maintenance.settings import MaintenanceSettings
+from lineblocs_maintenance import bootstrap
+from lineblocs_maintenance.schedules import PURGE_LOGS_JOB
 from lineblocs_shared.contracts import PURGE_LOGS, PurgeLogs
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.demo.runner import DemoContext
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
-from lineblocs_shared.uow import UnitOfWork
 
 
 def demo_step(ctx: DemoContext) -> None:
     """Send a log-retention message through the broker and let the real actor purge."""
-    composition.install(
-        composition.Maintenance(
-            settings=ctx.settings, options=MaintenanceSettings(), engine=ctx.engine, clock=ctx.clock
-        )
-    )
+    bootstrap.install(bootstrap.build(ctx.settings, engine=ctx.engine, clock=ctx.clock))
     importlib.import_module("lineblocs_maintenance.actors")  # binds to the demo's broker
     before = _count_logs(ctx)
     PURGE_LOGS.send(ctx.broker, PurgeLogs())
     ctx.run_queued_messages()
     after = _count_logs(ctx)
     with UnitOfWork(ctx.engine) as uow:
-        runs = uow.job_runs.recent(job=PURGE_LOGS_JOB, limit=1)
+        runs = uow.job_runs.recent(job=PURGE_LOGS_JOB.name, limit=1)
     summary = json.loads(runs[0].summary or "{}") if runs else {}
     ctx.report(
         f"Maintenance — log retention (before {summary.get('cutoff', '?')[:16]})",

@@ -5,27 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from lineblocs_maintenance.composition import Maintenance
+from lineblocs_maintenance.bootstrap import Maintenance
+from lineblocs_maintenance.schedules import PURGE_LOGS_JOB
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
-from lineblocs_shared.reliability.periodic import (
-    Outcome,
-    Period,
-    PeriodicJob,
-    PeriodicRunner,
-    Trigger,
-)
-from lineblocs_shared.uow import UnitOfWork
-
-PURGE_LOGS_JOB = "maintenance.purge_logs"
-PURGE_LOGS_TIME_LIMIT = timedelta(minutes=30)
-# Each purge removes everything older than its cutoff, so after an outage only the latest missed
-# period is worth running. The lease outlives the actor's time limit: a claim that old is dead.
-PURGE_LOGS_SCHEDULE = PeriodicJob(
-    name=PURGE_LOGS_JOB,
-    cron="15 3 * * *",
-    catch_up="latest",
-    lease=PURGE_LOGS_TIME_LIMIT + timedelta(minutes=5),
-)
+from lineblocs_shared.reliability.periodic.jobs import Trigger
+from lineblocs_shared.reliability.periodic.runner import Period, PeriodicRunner
 
 
 @dataclass(frozen=True)
@@ -33,6 +18,10 @@ class PurgeResult:
     cutoff: str
     debugger_logs: int
     error_user_traces: int
+
+    def summary(self) -> dict[str, object]:
+        """The run ledger's summary (JSON)."""
+        return asdict(self)
 
 
 def purge_logs(
@@ -44,13 +33,11 @@ def purge_logs(
     """
     days = retention_days or deps.options.log_retention_days
 
-    def purge_period(period: Period) -> dict[str, object]:
-        return asdict(purge_logs_before(deps, cutoff=period.at - timedelta(days=days)))
+    def purge_period(period: Period) -> PurgeResult:
+        return purge_logs_before(deps, cutoff=period.at - timedelta(days=days))
 
     runner = PeriodicRunner(engine=deps.engine, clock=deps.clock)
-    outcomes = runner.run(PURGE_LOGS_SCHEDULE, purge_period, trigger=trigger or Trigger())
-    done = [o.summary for o in outcomes if o.outcome is Outcome.SUCCEEDED and o.summary]
-    return PurgeResult(**done[-1]) if done else None
+    return runner.run_reporting(PURGE_LOGS_JOB, purge_period, trigger=trigger or Trigger())
 
 
 def purge_logs_before(deps: Maintenance, *, cutoff: datetime) -> PurgeResult:

@@ -2,7 +2,7 @@
 
 from lineblocs_maintenance.demo import demo_step
 from lineblocs_shared.contracts import Queues
-from lineblocs_shared.services import ServiceSpec
+from lineblocs_shared.registry import ServiceSpec
 
 SERVICE = ServiceSpec(
     name="maintenance",

@@ -3,10 +3,10 @@
 Order matters: the broker is installed before the actors module is imported.
 """
 
-from lineblocs_maintenance import composition
-from lineblocs_shared.runtime import bootstrap_process
+from lineblocs_maintenance import bootstrap
+from lineblocs_shared.queue.runtime import bootstrap_process
 
-settings, broker = bootstrap_process()
-composition.install(composition.build(settings))
+runtime = bootstrap_process()
+bootstrap.install(bootstrap.build(runtime.settings, engine=runtime.engine))
 
 from lineblocs_maintenance import actors  # noqa: E402,F401  (registers the actors)

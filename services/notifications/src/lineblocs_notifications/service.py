@@ -1,7 +1,7 @@
 """How the shared CLI finds the notifications service (entry point `lineblocs_jobs.services`)."""
 
 from lineblocs_shared.contracts import Queues
-from lineblocs_shared.services import ServiceSpec
+from lineblocs_shared.registry import ServiceSpec
 
 SERVICE = ServiceSpec(
     name="notifications",

@@ -3,6 +3,6 @@
 Order matters: the broker is installed before any actor module is imported.
 """
 
-from lineblocs_shared.runtime import bootstrap_process
+from lineblocs_shared.queue.runtime import bootstrap_process
 
-settings, broker = bootstrap_process()
+runtime = bootstrap_process()

@@ -13,7 +13,7 @@ import typer
 from lineblocs_shared import __version__
 from lineblocs_shared.cli import db, demo, dlq, ops, outbox, processes, status
 from lineblocs_shared.errors import ExpectedFailure
-from lineblocs_shared.services import installed_services
+from lineblocs_shared.registry import installed_services
 
 app = typer.Typer(
     no_args_is_help=True,

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from lineblocs_shared.clock import FixedClock, SystemClock
 from lineblocs_shared.demo.runner import DemoContext, prepare, run_services
-from lineblocs_shared.services import installed_services
+from lineblocs_shared.registry import installed_services
 
 
 def demo(

@@ -15,13 +15,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lineblocs_shared.broker import build_broker, ping_broker
 from lineblocs_shared.clock import SystemClock
 from lineblocs_shared.db import make_engine, ping
 from lineblocs_shared.errors import ConfigError
 from lineblocs_shared.models.jobs import DeadLetter
-from lineblocs_shared.reliability import dead_letters as ops
-from lineblocs_shared.reliability.dead_letter_store import SqlDeadLetterStore
+from lineblocs_shared.queue.broker import build_broker, ping_broker
+from lineblocs_shared.reliability.failures import operations as ops
+from lineblocs_shared.reliability.failures.store import SqlDeadLetterStore
 from lineblocs_shared.settings import Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, help="Dead letters: list, show, replay, purge.")

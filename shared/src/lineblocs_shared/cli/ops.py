@@ -5,14 +5,14 @@ from __future__ import annotations
 import typer
 
 from lineblocs_shared.db import make_engine
-from lineblocs_shared.reliability.health import (
+from lineblocs_shared.registry import get_service
+from lineblocs_shared.reliability.observability.health import (
     Check,
     DatabaseCheck,
     EmbeddedBrokerCheck,
     RabbitmqCheck,
     run_checks,
 )
-from lineblocs_shared.services import get_service
 from lineblocs_shared.settings import load_settings
 
 

@@ -19,20 +19,15 @@ from sqlalchemy import Engine
 from lineblocs_shared.clock import SystemClock
 from lineblocs_shared.db import make_engine, ping
 from lineblocs_shared.errors import ConfigError
-from lineblocs_shared.reliability import dead_letters
-from lineblocs_shared.reliability.inbox import purge_processed
-from lineblocs_shared.reliability.outbox import (
-    DEFAULT_BATCH_SIZE,
-    OutboxRelay,
-    outbox_stats,
-    purge_published,
-    run_relay,
-)
-from lineblocs_shared.reliability.outbox_publishers import (
+from lineblocs_shared.reliability.failures import operations as dead_letters
+from lineblocs_shared.reliability.observability.logs import configure_logging
+from lineblocs_shared.reliability.outbox.backlog import outbox_stats, purge_published
+from lineblocs_shared.reliability.outbox.inbox import purge_processed
+from lineblocs_shared.reliability.outbox.middleware import relay_publisher
+from lineblocs_shared.reliability.outbox.publishers import (
     confirmed_publishing_broker,
 )
-from lineblocs_shared.reliability.outbox_worker import relay_publisher
-from lineblocs_shared.runtime import configure_logging
+from lineblocs_shared.reliability.outbox.relay import DEFAULT_BATCH_SIZE, OutboxRelay, run_relay
 from lineblocs_shared.settings import Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, help="Transactional outbox: relay, status, purge.")

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import typer
 
-from lineblocs_shared.broker import ping_broker
 from lineblocs_shared.db import make_engine, ping
 from lineblocs_shared.errors import ConfigError
-from lineblocs_shared.services import ServiceSpec, get_service
+from lineblocs_shared.queue.broker import ping_broker
+from lineblocs_shared.registry import ServiceSpec, get_service
 from lineblocs_shared.settings import Settings, load_settings
 
 
@@ -64,13 +64,12 @@ def worker(
 ) -> None:
     """Run the service's Dramatiq worker on its own queues."""
     settings, spec = _checked(service)
-    thread_count = threads or settings.worker_threads
     argv = dramatiq_argv(
-        spec, processes=processes or settings.worker_processes, threads=thread_count
+        spec,
+        processes=processes or settings.worker_processes,
+        threads=threads or settings.worker_threads,
     )
-    # Dramatiq prefetches threads x 2 messages per queue by default, read from its environment
-    # at import: keep it low so a killed worker strands few messages and work spreads evenly.
-    os.environ["dramatiq_queue_prefetch"] = str(settings.worker_prefetch or thread_count)  # noqa: SIM112 - Dramatiq reads it lower-case
+    # The prefetch is the broker's own (`queue.prefetch.QueuePrefetch`, WORKER_PREFETCH).
     os.execv(argv[0], argv)  # noqa: S606 - argv is ours, no shell involved
 
 

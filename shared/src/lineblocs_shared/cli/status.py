@@ -12,10 +12,10 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from lineblocs_shared.clock import SystemClock
 from lineblocs_shared.db import make_engine, ping
+from lineblocs_shared.db.uow import LedgerUnit
 from lineblocs_shared.errors import SchemaError
 from lineblocs_shared.models.jobs import JobRun, RunState
 from lineblocs_shared.settings import load_settings
-from lineblocs_shared.uow import LedgerUnit
 
 ERROR_WIDTH = 60
 STATE_STYLES = {

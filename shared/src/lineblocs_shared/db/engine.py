@@ -73,8 +73,12 @@ def _configure_sqlite_session(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
-    """One engine per process; MySQL gets strict UTC sessions, SQLite gets WAL and FKs."""
+def make_engine(
+    url: str, *, pool_size: int = 5, max_overflow: int | None = None, echo: bool = False
+) -> Engine:
+    """One engine per process; MySQL gets strict UTC sessions, SQLite gets WAL and FKs.
+
+    At most `pool_size + max_overflow` connections (overflow default: `pool_size`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
@@ -89,7 +93,7 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
         parsed,
         echo=echo,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         # No pre-ping: it is a round trip per checkout (five per bill). A connection the server
         # dropped fails its first statement instead, as a transient error (retried), and
         # SQLAlchemy then discards every pooled connection older than the failure.

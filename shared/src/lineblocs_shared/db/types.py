@@ -45,6 +45,11 @@ class Cents(TypeDecorator[int]):
         return round_half_up(value)
 
 
+def whole_seconds(moment: datetime) -> datetime:
+    """`moment` without its fraction: MariaDB keeps whole seconds, and SQLite must agree."""
+    return moment.replace(microsecond=0)
+
+
 def as_utc(value: datetime) -> datetime:
     """Naive datetimes are UTC by convention; aware ones are converted."""
     if value.tzinfo is None:

@@ -17,14 +17,14 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.worker import _WorkerMiddleware as WorkerMiddleware
 from sqlalchemy import Engine
 
-from lineblocs_shared.broker import install_broker
 from lineblocs_shared.clock import Clock
 from lineblocs_shared.db import make_engine
 from lineblocs_shared.db import migrate as migrations
 from lineblocs_shared.db.embedded import create_embedded_schema
 from lineblocs_shared.demo.seed import DemoDataset, seed_demo_dataset
-from lineblocs_shared.inprocess_worker import start_worker
-from lineblocs_shared.services import ServiceSpec
+from lineblocs_shared.queue.broker import install_broker
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.registry import ServiceSpec
 from lineblocs_shared.settings import EMBEDDED_QUEUE_URL, Settings
 
 Row = tuple[str, ...]
@@ -82,7 +82,7 @@ def prepare(database_path: Path, *, clock: Clock) -> DemoContext:
     create_embedded_schema(engine)
     migrations.upgrade(engine)
     dataset = seed_demo_dataset(engine, now=clock.now())
-    broker = install_broker(settings)
+    broker = install_broker(settings, engine=engine)
     return DemoContext(
         settings=settings, engine=engine, broker=broker, clock=clock, dataset=dataset
     )

@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine
 
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import BillingCycle, Card, Debit, ServicePlan, Subscription
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
 from lineblocs_shared.models.settings_store import CustomizationsKVStore
 from lineblocs_shared.models.tenants import User, Workspace, WorkspaceUser
 from lineblocs_shared.models.usage import Call, DidNumber
-from lineblocs_shared.uow import UnitOfWork
 
 # (key, nice name, monthly cents, annual cents, minutes/month, pay-as-you-go)
 PLANS = (

@@ -3,7 +3,7 @@
 Since 2024 the site reads and writes only `customizations_kv_store` and
 `api_credentials_kv_store` (keys are the legacy column names). `customizations` and
 `api_credentials` are frozen; the jobs read them only for keys the KV stores lack, through
-`lineblocs_shared.lineblocs_settings`, which selects only the columns the database has.
+`lineblocs_shared.site_settings.reader`, which selects only the columns the database has.
 
 The legacy models map just the columns the settings reader needs (plus id and timestamps), so
 they cannot insert a row into the real tables, which have many more NOT NULL columns without a

@@ -1,6 +1,6 @@
 """Payment gateways behind one port: Stripe, Braintree, and an in-memory fake.
 
-    gateway = gateway_for(LineblocsSettings(bind=session), payment_settings)
+    gateway = gateway_for(SiteSettings(bind=session), payment_settings)
     payment = charge_attempt(gateway, req, stored_payment_id=..., resumed=..., record_created=...)
 
 The Stripe and Braintree modules are not imported here: the SDKs load only when one is built.

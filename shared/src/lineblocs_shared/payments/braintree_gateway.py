@@ -20,7 +20,6 @@ import braintree
 import braintree.exceptions as bt_errors
 import braintree.exceptions.http as bt_http
 
-from lineblocs_shared.lineblocs_settings_values import BraintreeCredentials, BraintreeEnvironment
 from lineblocs_shared.payments.errors import (
     GatewayMisconfigured,
     GatewayRequestRejected,
@@ -33,6 +32,7 @@ from lineblocs_shared.payments.types import (
     cents_to_decimal,
     decimal_to_cents,
 )
+from lineblocs_shared.site_settings.values import BraintreeCredentials, BraintreeEnvironment
 
 CONNECT_TIMEOUT_S = 5.0
 CANNOT_SUBMIT_FOR_SETTLEMENT = "91507"  # the transaction is no longer 'authorized'

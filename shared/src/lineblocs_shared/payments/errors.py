@@ -1,4 +1,4 @@
-"""Gateway failures in the project's taxonomy (reliability/errors.py).
+"""Gateway failures in the project's taxonomy (`reliability/failures/taxonomy.py`).
 
 A decline is not an error: it is a `GatewayPayment` with status DECLINED. What is raised:
 - `GatewayUnavailable` (transient): network trouble, timeouts, 5xx, 429, a request still in
@@ -12,7 +12,7 @@ Each keeps the library exception as `__cause__`; messages never contain keys or 
 
 from __future__ import annotations
 
-from lineblocs_shared.reliability.errors import FatalError, TransientError
+from lineblocs_shared.reliability.failures.taxonomy import FatalError, TransientError
 
 
 class GatewayUnavailable(TransientError):

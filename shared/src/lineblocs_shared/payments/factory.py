@@ -1,6 +1,6 @@
 """Choose and build the payment gateway: Lineblocs' `payment_gateway`, unless overridden.
 
-Call it once per job run with that run's `LineblocsSettings`, so an admin's change of gateway or
+Call it once per job run with that run's `SiteSettings`, so an admin's change of gateway or
 keys is seen by the next run. Anything missing or garbled is a `ConfigError` (fatal) naming the
 setting, raised before any gateway is called; a key the gateway itself refuses surfaces at the
 first call as `GatewayMisconfigured` (fatal). No secret appears in a message.
@@ -12,16 +12,15 @@ from __future__ import annotations
 from typing import Protocol
 
 from lineblocs_shared.errors import ConfigError
-from lineblocs_shared.lineblocs_settings_values import BraintreeCredentials, StripeMode
-from lineblocs_shared.lineblocs_settings_values import PaymentGateway as GatewayChoice
 from lineblocs_shared.payments.fake import FakeGateway
 from lineblocs_shared.payments.protocol import PaymentGateway
 from lineblocs_shared.payments.settings import PaymentSettings
 from lineblocs_shared.payments.types import require_cents_currency
+from lineblocs_shared.site_settings.values import BraintreeCredentials, GatewayChoice, StripeMode
 
 
 class GatewaySettings(Protocol):
-    """The part of `LineblocsSettings` a gateway is built from."""
+    """The part of `SiteSettings` a gateway is built from."""
 
     @property
     def payment_gateway(self) -> GatewayChoice: ...

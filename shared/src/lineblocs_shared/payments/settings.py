@@ -1,6 +1,6 @@
 """Process settings of the payment adapters (read once, by a composition root).
 
-Which gateway and which keys come from Lineblocs' own settings (`LineblocsSettings`); these only
+Which gateway and which keys come from Lineblocs' own settings (`SiteSettings`); these only
 say where the gateways are, how long to wait, and whether a test/demo process replaces them.
 """
 
@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from lineblocs_shared.errors import ConfigError
-from lineblocs_shared.settings import Environment
+from lineblocs_shared.settings import Environment, load
 
 GatewayOverride = Literal["", "fake", "stripe", "braintree"]
 
@@ -77,12 +76,4 @@ class PaymentSettings(BaseSettings):
 
 
 def load_payment_settings(**overrides: object) -> PaymentSettings:
-    """Read the settings once; a bad value becomes one clear `ConfigError`."""
-    try:
-        return PaymentSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']).upper() or 'payment settings'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ConfigError(f"invalid payment configuration: {problems}") from None
+    return load(PaymentSettings, **overrides)

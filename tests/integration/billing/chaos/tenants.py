@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine
 
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.settings_store import ApiCredentialsKVStore, CustomizationsKVStore
-from lineblocs_shared.uow import UnitOfWork
 from tests.factories import make_card, make_plan, make_subscription, make_user, make_workspace
 from tests.support.localstripe_server import TEST_SECRET_KEY, StripeCustomer, seed_customer
 

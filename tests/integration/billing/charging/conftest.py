@@ -20,22 +20,22 @@ from sqlalchemy import Engine, select, text
 from sqlmodel import col
 
 from lineblocs_billing import handlers
-from lineblocs_billing.charging import Settled
-from lineblocs_billing.composition import Billing
-from lineblocs_billing.gateways import FixedGateway, GatewayProvider
+from lineblocs_billing.bootstrap import Billing
 from lineblocs_billing.handlers import BillReport
-from lineblocs_billing.locks import period_locks_for
 from lineblocs_billing.settings import BillingSettings
+from lineblocs_billing.settling.gateways import FixedGateway, GatewayProvider
+from lineblocs_billing.settling.locks import period_locks_for
+from lineblocs_billing.settling.outcome import SettlingOutcome
 from lineblocs_shared.clock import FixedClock
 from lineblocs_shared.contracts import BillSubscription, RetryInvoicePayment
 from lineblocs_shared.db import migrate
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import Invoice, InvoicePayment, WorkspaceSuspension
 from lineblocs_shared.models.billing_runs import BillingPeriodRecord, PaymentAttempt
 from lineblocs_shared.models.jobs import OutboxMessage
 from lineblocs_shared.models.settings_store import ApiCredentialsKVStore, CustomizationsKVStore
 from lineblocs_shared.payments import ChargeRequest, FakeGateway, GatewayPayment
 from lineblocs_shared.settings import load_settings
-from lineblocs_shared.uow import UnitOfWork
 from tests.factories import make_card
 from tests.integration.billing.invoicing.scenario import END, NOW, START, Tenant, make_tenant
 
@@ -149,7 +149,7 @@ class Billed:
         )
         return handlers.bill_subscription(self.deps, payload)
 
-    def retry(self, tenant: Tenant) -> Settled:
+    def retry(self, tenant: Tenant) -> SettlingOutcome:
         period_id = self.record(tenant).id
         assert period_id is not None
         return handlers.retry_invoice_payment(

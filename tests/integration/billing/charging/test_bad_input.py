@@ -15,21 +15,21 @@ import pytest
 from dramatiq import Worker
 from sqlalchemy import Engine
 
-from lineblocs_billing import composition
-from lineblocs_shared.broker import build_broker
+from lineblocs_billing import bootstrap
 from lineblocs_shared.contracts import (
     BILL_SUBSCRIPTION,
     RETRY_INVOICE_PAYMENT,
     BillSubscription,
     RetryInvoicePayment,
 )
-from lineblocs_shared.inprocess_worker import start_worker
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import BillingCycle, Subscription
 from lineblocs_shared.models.jobs import DeadLetter
-from lineblocs_shared.reliability.alerts import RecordingAlerter
-from lineblocs_shared.reliability.dead_letter_store import SqlDeadLetterStore
+from lineblocs_shared.queue.broker import build_broker
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.reliability.failures.alerts import RecordingAlerter
+from lineblocs_shared.reliability.failures.store import SqlDeadLetterStore
 from lineblocs_shared.settings import load_settings
-from lineblocs_shared.uow import UnitOfWork
 from tests.factories import make_user, make_workspace
 from tests.integration.billing.charging.conftest import Billed, without_fk_checks
 from tests.integration.billing.invoicing.scenario import END, START
@@ -63,7 +63,7 @@ def worker(billed: Billed) -> Iterator[InProcessWorker]:
     store, alerter = SqlDeadLetterStore(billed.engine), RecordingAlerter()
     broker = build_broker(settings, dead_letters=store, alerter=alerter)
     dramatiq.set_broker(broker)
-    composition.install(billed.deps)
+    bootstrap.install(billed.deps)
     actors = importlib.import_module("lineblocs_billing.actors")
     actors.declare_on(broker)
     yield InProcessWorker(broker=broker, store=store, alerter=alerter)
@@ -108,7 +108,7 @@ def test_a_missing_plan_is_dead_lettered_once_with_one_alert(
     [letter] = worker.run(sent)
 
     assert (letter.message_id, letter.reason, letter.attempts) == (sent.message_id, "fatal", 1)
-    assert letter.exception_class == "lineblocs_billing.invoicing.PlanMissing"
+    assert letter.exception_class == "lineblocs_billing.invoicing.drafting.PlanMissing"
     assert "987654" in (letter.exception_text or "")
     assert json.loads(letter.kwargs)["subscription_id"] == subscription_id
     assert [a.letter.message_id for a in worker.alerter.sent] == [sent.message_id]
@@ -172,7 +172,7 @@ def test_a_retry_for_an_unknown_billing_period_is_dead_lettered(
 
     assert (letter.reason, letter.exception_class) == (
         "fatal",
-        "lineblocs_shared.reliability.errors.FatalError",
+        "lineblocs_shared.reliability.failures.taxonomy.FatalError",
     )
     assert "999999" in (letter.exception_text or "")
 

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import delete, update
 from sqlmodel import col
 
-from lineblocs_billing.charging import Settled
+from lineblocs_billing.settling.outcome import SettlingOutcome
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import Card
 from lineblocs_shared.models.billing_runs import PaymentAttempt
 from lineblocs_shared.models.tenants import User
-from lineblocs_shared.uow import UnitOfWork
 from tests.integration.billing.charging.conftest import Billed, CrashingGateway, WorkerKilled
 from tests.integration.billing.invoicing.scenario import Tenant
 
@@ -49,7 +49,7 @@ def test_a_redelivery_after_a_kill_resumes_the_attempt_and_charges_once(
 
     report = billed.bill(tenant)  # the redelivery
 
-    assert [p.settled for p in report.periods] == [Settled.PAID]
+    assert [p.settled for p in report.periods] == [SettlingOutcome.PAID]
     [attempt] = billed.attempts(tenant)  # resumed, never a second attempt
     assert (attempt.attempt_key, attempt.state) == (unresolved.attempt_key, "succeeded")
     assert billed.fake.successful_charges() == {attempt.attempt_key: 1}
@@ -88,7 +88,7 @@ def test_a_kill_before_a_decline_is_recorded_notifies_once(billed: Billed) -> No
 
     report = billed.bill(tenant)
 
-    assert [p.settled for p in report.periods] == [Settled.DECLINED]
+    assert [p.settled for p in report.periods] == [SettlingOutcome.DECLINED]
     assert [a.state for a in billed.attempts(tenant)] == ["declined"]
     assert len(billed.events("payment_failed", tenant)) == 1
     assert billed.record(tenant).dunning_attempts == 1
@@ -122,7 +122,9 @@ def test_a_resumed_attempt_charges_what_it_was_made_with(billed: Billed) -> None
 
     report = billed.bill(tenant)
 
-    assert [p.settled for p in report.periods] == [Settled.PAID]  # the decline card: DECLINED
+    assert [p.settled for p in report.periods] == [
+        SettlingOutcome.PAID
+    ]  # the decline card: DECLINED
     [attempt] = billed.attempts(tenant)
     assert (attempt.customer_id, attempt.payment_method_id) == ("cus_first", "pm_card_ok")
 
@@ -136,7 +138,7 @@ def test_an_attempt_in_flight_is_resolved_after_its_card_is_removed(billed: Bill
 
     report = billed.bill(tenant)
 
-    assert [p.settled for p in report.periods] == [Settled.PAID]
+    assert [p.settled for p in report.periods] == [SettlingOutcome.PAID]
     assert sum(billed.fake.successful_charges().values()) == 1
     assert billed.invoice(tenant).status == "PAID"
 
@@ -155,6 +157,6 @@ def test_an_attempt_older_than_pinned_cards_resumes_with_the_current_card(billed
 
     report = billed.bill(tenant)
 
-    assert [p.settled for p in report.periods] == [Settled.PAID]
+    assert [p.settled for p in report.periods] == [SettlingOutcome.PAID]
     [attempt] = billed.attempts(tenant)
     assert (attempt.customer_id, attempt.payment_method_id) == ("cus_second", "pm_card_other")

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from lineblocs_billing.charging import Settled
-from lineblocs_billing.dunning_sweep import sweep
+from lineblocs_billing.distribution.sweep import sweep
+from lineblocs_billing.settling.outcome import SettlingOutcome
 from lineblocs_shared.contracts import RETRY_INVOICE_PAYMENT
-from lineblocs_shared.reliability.bulk import RecordingPublisher
+from lineblocs_shared.queue.bulk import RecordingMessagePublisher
 from tests.integration.billing.charging.conftest import Billed
 from tests.integration.billing.invoicing.scenario import NOW
 from tests.integration.billing.invoicing.scenario import bill as invoice_only
@@ -32,7 +32,7 @@ def test_a_card_that_keeps_failing_walks_the_ladder_then_is_suspended_once(
         due = billed.record(tenant).next_attempt_at
         assert due is not None
         billed.advance(due - billed.clock.now())
-        assert billed.retry(tenant) is Settled.DECLINED
+        assert billed.retry(tenant) is SettlingOutcome.DECLINED
         due_times.append(billed.record(tenant).next_attempt_at)
 
     # 1, 3 and 7 days after each previous try; none after the last one.
@@ -53,7 +53,7 @@ def test_a_card_that_keeps_failing_walks_the_ladder_then_is_suspended_once(
     assert (invoice.status, invoice.num_attempts) == ("FAILED", 4)
 
     billed.advance(30 * DAY)
-    assert billed.retry(tenant) is Settled.NOTHING_TO_DO  # a stray copy of a retry
+    assert billed.retry(tenant) is SettlingOutcome.NOTHING_TO_DO  # a stray copy of a retry
     billed.bill(tenant)
     assert len(billed.suspensions(tenant)) == 1
     assert len(billed.attempts(tenant)) == 4
@@ -83,7 +83,7 @@ def test_a_retry_before_its_due_time_does_nothing(billed: Billed) -> None:
     billed.bill(tenant)
     billed.advance(DAY - timedelta(seconds=1))
 
-    assert billed.retry(tenant) is Settled.NOT_DUE
+    assert billed.retry(tenant) is SettlingOutcome.NOT_DUE
     assert len(billed.attempts(tenant)) == 1
 
 
@@ -93,7 +93,7 @@ def test_a_retry_that_succeeds_pays_the_invoice_with_the_new_attempt(billed: Bil
     billed.bill(tenant)
     billed.advance(DAY)
 
-    assert billed.retry(tenant) is Settled.PAID
+    assert billed.retry(tenant) is SettlingOutcome.PAID
 
     first, second = billed.attempts(tenant)
     assert (first.state, second.state) == ("declined", "succeeded")
@@ -113,7 +113,7 @@ def test_with_dunning_off_a_failed_invoice_is_not_retried_nor_suspended(billed: 
     assert (record.state, record.next_attempt_at) == ("failed", None)
     assert billed.suspensions(tenant) == []
     billed.advance(60 * DAY)
-    publisher = RecordingPublisher()
+    publisher = RecordingMessagePublisher()
     sweep(billed.engine, publisher, now=billed.clock.now(), resettle_after=timedelta(hours=1))
     assert publisher.published == []
 
@@ -131,7 +131,7 @@ def test_the_sweep_enqueues_only_due_periods_with_stable_message_ids(billed: Bil
     invoice_only(billed.engine, stuck, now=billed.clock.now())  # its bill message died here
     billed.advance(timedelta(hours=13))  # past `due`'s retry time, not `later`'s
 
-    first, second = RecordingPublisher(), RecordingPublisher()
+    first, second = RecordingMessagePublisher(), RecordingMessagePublisher()
     for publisher in (first, second):
         report = sweep(
             billed.engine, publisher, now=billed.clock.now(), resettle_after=timedelta(hours=1)
@@ -150,5 +150,5 @@ def test_the_retry_of_a_stuck_invoiced_period_charges_it(billed: Billed) -> None
     invoice_only(billed.engine, tenant, now=billed.clock.now())  # settling never ran
     billed.advance(timedelta(hours=2))
 
-    assert billed.retry(tenant) is Settled.PAID
+    assert billed.retry(tenant) is SettlingOutcome.PAID
     assert billed.invoice(tenant).status == "PAID"

@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
-from lineblocs_billing.charging import Settled
-from lineblocs_billing.gateways import SettingsGateways
+from lineblocs_billing.settling.gateways import SettingsGateways
+from lineblocs_billing.settling.outcome import SettlingOutcome
 from lineblocs_shared.errors import ConfigError
 from lineblocs_shared.payments import (
     GatewayMisconfigured,
     GatewayUnavailable,
     load_payment_settings,
 )
-from lineblocs_shared.reliability.errors import ErrorKind, classify
+from lineblocs_shared.reliability.failures.taxonomy import ErrorKind, classify
 from tests.integration.billing.charging.conftest import Billed
 from tests.integration.billing.invoicing.scenario import Tenant
 from tests.support.braintree_fake import Behaviour, BraintreeFake
@@ -78,7 +78,7 @@ def test_stripe_a_lost_confirmation_answer_is_reconciled_and_charged_once(
 
     report = billed.bill(tenant)  # the retry
 
-    assert [p.settled for p in report.periods] == [Settled.PAID]
+    assert [p.settled for p in report.periods] == [SettlingOutcome.PAID]
     [attempt] = billed.attempts(tenant)
     [intent] = _charges_of(stripe_proxy, tenant)
     assert intent["metadata"]["attempt_key"] == attempt.attempt_key

@@ -7,8 +7,9 @@ from collections import Counter
 
 import pytest
 
-from lineblocs_billing.charging import PeriodBusy, Settled, settle_period
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_billing.settling.outcome import SettlingOutcome
+from lineblocs_billing.settling.settle import PeriodBusy, settle_period
+from lineblocs_shared.db.uow import UnitOfWork
 from tests.integration.billing.charging.conftest import Billed
 from tests.integration.billing.invoicing.scenario import NOW, Tenant, add_call, add_credit
 from tests.support.statements import counting
@@ -24,7 +25,7 @@ def test_a_card_plan_is_charged_once_and_its_invoice_paid(any_billed: Billed) ->
 
     report = billed.bill(tenant)
 
-    assert [p.settled for p in report.periods] == [Settled.PAID]
+    assert [p.settled for p in report.periods] == [SettlingOutcome.PAID]
     invoice = billed.invoice(tenant)
     [attempt] = billed.attempts(tenant)
     assert attempt.attempt_key == f"lineblocs_{tenant.workspace_id}_20261001_1"
@@ -54,7 +55,7 @@ def test_a_redelivered_bill_of_a_paid_period_charges_nothing(billed: Billed) -> 
 
     again = billed.bill(tenant)
 
-    assert [p.settled for p in again.periods] == [Settled.NOTHING_TO_DO]
+    assert [p.settled for p in again.periods] == [SettlingOutcome.NOTHING_TO_DO]
     assert len(billed.attempts(tenant)) == 1
     assert len(billed.events("payment_receipt", tenant)) == 1
     assert sum(billed.fake.successful_charges().values()) == 1
@@ -68,7 +69,7 @@ def test_a_decline_fails_the_invoice_notifies_once_and_completes_normally(
 
     report = billed.bill(tenant)  # no exception: a decline is a business outcome
 
-    assert [p.settled for p in report.periods] == [Settled.DECLINED]
+    assert [p.settled for p in report.periods] == [SettlingOutcome.DECLINED]
     invoice = billed.invoice(tenant)
     assert (invoice.status, invoice.num_attempts, invoice.last_attempted) == ("FAILED", 1, NOW)
     assert (invoice.cents_collected, invoice.paid_date) == (0, None)
@@ -98,7 +99,7 @@ def test_no_card_fails_the_invoice_without_calling_the_gateway(billed: Billed) -
 
     report = billed.bill(tenant)
 
-    assert [p.settled for p in report.periods] == [Settled.NO_CARD]
+    assert [p.settled for p in report.periods] == [SettlingOutcome.NO_CARD]
     assert sum(billed.fake.calls.values()) == 0
     assert billed.attempts(tenant) == []
     invoice = billed.invoice(tenant)
@@ -134,7 +135,7 @@ def test_payg_covered_by_credits_is_paid_from_credits_and_charges_nothing(
 
     report = billed.bill(tenant)
 
-    assert [p.settled for p in report.periods] == [Settled.PAID_FROM_CREDITS]
+    assert [p.settled for p in report.periods] == [SettlingOutcome.PAID_FROM_CREDITS]
     invoice = billed.invoice(tenant)
     assert (invoice.status, invoice.source, invoice.cents_collected) == ("PAID", "CREDITS", 500)
     assert (invoice.payment_gateway_id, invoice.num_attempts) == (None, 0)
@@ -175,7 +176,7 @@ def test_an_invoice_paid_on_the_site_meanwhile_is_not_charged(billed: Billed) ->
         uow.commit()
     billed.advance(NOW.replace(day=25) - NOW)
 
-    assert billed.retry(tenant) is Settled.NOTHING_TO_DO
+    assert billed.retry(tenant) is SettlingOutcome.NOTHING_TO_DO
 
     assert len(billed.attempts(tenant)) == 1
     assert billed.record(tenant).state == "paid"

@@ -11,11 +11,11 @@ import pika
 import pytest
 from sqlalchemy import Engine, event
 
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import BillingCycle, Subscription
 from lineblocs_shared.models.billing_runs import BillingPeriodRecord, PeriodState
 from lineblocs_shared.models.tenants import User, Workspace
 from lineblocs_shared.repositories.billing import PricedPlan
-from lineblocs_shared.uow import UnitOfWork
 from tests.factories import make_plan, make_subscription, make_user, make_workspace
 
 # The instant the tests bill at: 2026-11-23 12:00 UTC.

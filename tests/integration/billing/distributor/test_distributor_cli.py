@@ -12,7 +12,7 @@ import pika
 import pytest
 from sqlalchemy import Engine
 
-from lineblocs_billing.distributor import bill_message_id
+from lineblocs_billing.distribution.distributor import bill_message_id
 from tests.integration.billing.distributor.conftest import NOW, Tenants, queue_depth
 from tests.integration.billing.distributor.test_distributor_schedule import runs
 

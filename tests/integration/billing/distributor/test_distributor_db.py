@@ -1,7 +1,7 @@
 """The distributor on MariaDB and SQLite: who is billed, for which periods, and how often.
 
-Publishing is faked by `RecordingPublisher` (a transport, tested with RabbitMQ elsewhere); the
-database is real.
+Publishing is faked by `RecordingMessagePublisher` (a transport, tested with RabbitMQ
+elsewhere); the database is real.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import pytest
 from sqlalchemy import Engine, delete
 from sqlmodel import col
 
-from lineblocs_billing.distributor import Distributor, bill_message_id, distribute
-from lineblocs_billing.distributor_scan import billable_pages
+from lineblocs_billing.distribution.distributor import Distributor, bill_message_id, distribute
+from lineblocs_billing.distribution.scan import billable_pages
 from lineblocs_shared.clock import FixedClock
 from lineblocs_shared.contracts import BILL_SUBSCRIPTION
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import BillingCycle, Subscription
 from lineblocs_shared.models.billing_runs import PeriodState
-from lineblocs_shared.reliability.bulk import BulkResult, RecordingPublisher
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_shared.queue.bulk import BulkResult, RecordingMessagePublisher
 from tests.integration.billing.distributor.conftest import NOW, StatementLog, Tenants
 
 pytestmark = pytest.mark.integration
@@ -35,12 +35,12 @@ def distributor(engine: Engine, publisher: Any = None, *, page_size: int = 1000)
     return Distributor(
         engine=engine,
         clock=FixedClock(NOW),
-        publisher=publisher or RecordingPublisher(),
+        publisher=publisher or RecordingMessagePublisher(),
         page_size=page_size,
     )
 
 
-def bills(publisher: RecordingPublisher) -> list[tuple[int, datetime, datetime]]:
+def bills(publisher: RecordingMessagePublisher) -> list[tuple[int, datetime, datetime]]:
     """(subscription id, period start, period end) of each published message, in order."""
     out = []
     for message in publisher.published:
@@ -81,7 +81,7 @@ def test_the_distributor_runs_one_query_per_page_and_none_per_subscription(
     tenants.period_row(
         subs[-1], start=utc(2026, 10, 15), end=utc(2026, 11, 15), state=PeriodState.PAID
     )
-    publisher = RecordingPublisher()
+    publisher = RecordingMessagePublisher()
     with billing_engine.connect():
         pass
 
@@ -104,7 +104,7 @@ def test_only_active_subscriptions_of_active_workspaces_whose_period_ended_are_b
     tenants.subscription(status="CANCELLED")
     tenants.subscription(status="INACTIVE")
     tenants.subscription(next_billing_date=utc(2026, 12, 15))  # period still running
-    publisher = RecordingPublisher()
+    publisher = RecordingMessagePublisher()
 
     report = distribute(distributor(billing_engine, publisher))
 
@@ -126,7 +126,7 @@ def test_without_next_billing_date_the_period_ends_at_the_start_of_the_month_or_
     billing_engine: Engine, tenants: Tenants, cycle: BillingCycle, start: datetime, end: datetime
 ) -> None:
     sub = tenants.subscription(next_billing_date=None, billing_anchor_day=None, billing_cycle=cycle)
-    publisher = RecordingPublisher()
+    publisher = RecordingMessagePublisher()
 
     distribute(distributor(billing_engine, publisher))
 
@@ -137,7 +137,7 @@ def test_three_missed_periods_are_three_messages_oldest_first(
     billing_engine: Engine, tenants: Tenants
 ) -> None:
     sub = tenants.subscription(next_billing_date=utc(2026, 9, 23), billing_anchor_day=23)
-    publisher = RecordingPublisher()
+    publisher = RecordingMessagePublisher()
 
     report = distribute(distributor(billing_engine, publisher))
 
@@ -153,7 +153,7 @@ def test_a_month_end_anchor_bills_the_short_month_and_returns_to_the_31st(
     billing_engine: Engine, tenants: Tenants
 ) -> None:
     sub = tenants.subscription(next_billing_date=utc(2026, 1, 31), billing_anchor_day=31)
-    publisher = RecordingPublisher()
+    publisher = RecordingMessagePublisher()
 
     distribute(
         Distributor(engine=billing_engine, clock=FixedClock(utc(2026, 4, 1)), publisher=publisher)
@@ -172,7 +172,7 @@ def test_a_rerun_publishes_the_same_message_ids_and_skips_settled_periods(
     paid = tenants.subscription()
     unsettled = tenants.subscription()
     catching_up = tenants.subscription(next_billing_date=utc(2026, 10, 15))
-    first = RecordingPublisher()
+    first = RecordingMessagePublisher()
     distribute(distributor(billing_engine, first))
 
     tenants.period_row(paid, start=utc(2026, 10, 15), end=utc(2026, 11, 15), state=PeriodState.PAID)
@@ -183,7 +183,7 @@ def test_a_rerun_publishes_the_same_message_ids_and_skips_settled_periods(
     tenants.period_row(
         catching_up, start=utc(2026, 9, 15), end=utc(2026, 10, 15), state=PeriodState.FAILED
     )
-    second = RecordingPublisher()
+    second = RecordingMessagePublisher()
     report = distribute(distributor(billing_engine, second))
 
     first_ids = {m.message_id: m.kwargs for m in first.published}
@@ -217,7 +217,7 @@ def test_a_settled_period_of_another_subscription_of_the_workspace_is_skipped(
             )
         )
         uow.commit()
-    publisher = RecordingPublisher()
+    publisher = RecordingMessagePublisher()
 
     report = distribute(distributor(billing_engine, publisher))
 
@@ -246,7 +246,7 @@ def test_failed_publishes_are_counted_and_reported_never_dropped(
     def refuse(message: dramatiq.Message[Any]) -> str | None:
         return "nacked by RabbitMQ" if message.message_id == refused else None
 
-    report = distribute(distributor(billing_engine, RecordingPublisher(refuse)))
+    report = distribute(distributor(billing_engine, RecordingMessagePublisher(refuse)))
 
     assert report.enqueued == 2
     assert [(f.message_id, f.reason) for f in report.failed] == [(refused, "nacked by RabbitMQ")]

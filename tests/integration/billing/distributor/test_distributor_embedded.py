@@ -7,12 +7,13 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine
 
-from lineblocs_billing.distributor import build_distributor, distribute
-from lineblocs_shared.broker import build_broker
+from lineblocs_billing.distribution.distributor import Distributor, distribute
 from lineblocs_shared.clock import FixedClock
 from lineblocs_shared.contracts import BILL_SUBSCRIPTION
-from lineblocs_shared.reliability.alerts import RecordingAlerter
-from lineblocs_shared.reliability.dead_letter_store import InMemoryDeadLetterStore
+from lineblocs_shared.queue.broker import build_broker
+from lineblocs_shared.queue.bulk import bulk_publisher_for
+from lineblocs_shared.reliability.failures.alerts import RecordingAlerter
+from lineblocs_shared.reliability.failures.store import InMemoryDeadLetterStore
 from lineblocs_shared.settings import load_settings
 from tests.integration.billing.distributor.conftest import NOW, Tenants
 
@@ -34,7 +35,11 @@ def test_with_queue_url_memory_bills_go_to_the_in_process_broker(
     broker.declare_queue("billing")  # the billing actors declare it when imported
 
     report = distribute(
-        build_distributor(settings, engine=sqlite_jobs_engine, clock=FixedClock(NOW), broker=broker)
+        Distributor(
+            engine=sqlite_jobs_engine,
+            clock=FixedClock(NOW),
+            publisher=bulk_publisher_for(settings, broker),
+        )
     )
 
     assert (report.enqueued, report.failed) == (3, [])

@@ -11,17 +11,18 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from lineblocs_billing.distributor import (
+from lineblocs_billing.distribution.distributor import (
     DistributionReport,
+    Distributor,
     bill_message_id,
-    build_distributor,
     distribute,
 )
-from lineblocs_shared.broker import build_broker
 from lineblocs_shared.clock import FixedClock
 from lineblocs_shared.contracts import BILL_SUBSCRIPTION
-from lineblocs_shared.reliability.alerts import RecordingAlerter
-from lineblocs_shared.reliability.dead_letter_store import InMemoryDeadLetterStore
+from lineblocs_shared.queue.broker import build_broker
+from lineblocs_shared.queue.bulk import bulk_publisher_for
+from lineblocs_shared.reliability.failures.alerts import RecordingAlerter
+from lineblocs_shared.reliability.failures.store import InMemoryDeadLetterStore
 from lineblocs_shared.settings import load_settings
 from tests.integration.billing.distributor.conftest import NOW, Tenants, queue_depth, take_all
 
@@ -43,8 +44,8 @@ def test_2000_subscriptions_are_2000_confirmed_messages_in_the_billing_queue(
     broker = build_broker(
         settings, dead_letters=InMemoryDeadLetterStore(), alerter=RecordingAlerter()
     )
-    distributor = build_distributor(
-        settings, engine=jobs_engine, clock=FixedClock(NOW), broker=broker
+    distributor = Distributor(
+        engine=jobs_engine, clock=FixedClock(NOW), publisher=bulk_publisher_for(settings, broker)
     )
     try:
         started = time.monotonic()
@@ -85,8 +86,8 @@ def test_a_database_lost_mid_scan_fails_the_distribution_instead_of_truncating_i
     broker = build_broker(
         settings, dead_letters=InMemoryDeadLetterStore(), alerter=RecordingAlerter()
     )
-    distributor = build_distributor(
-        settings, engine=jobs_engine, clock=FixedClock(NOW), broker=broker
+    distributor = Distributor(
+        engine=jobs_engine, clock=FixedClock(NOW), publisher=bulk_publisher_for(settings, broker)
     )
 
     def lose_the_table(_page: int, report: DistributionReport) -> None:

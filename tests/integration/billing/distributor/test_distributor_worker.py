@@ -18,11 +18,11 @@ import pendulum
 import pytest
 from sqlalchemy import Engine
 
-from lineblocs_billing.distributor_job import DISTRIBUTE_BILLS, DistributeBills
-from lineblocs_shared.broker import build_broker
-from lineblocs_shared.reliability.alerts import RecordingAlerter
-from lineblocs_shared.reliability.dead_letter_store import InMemoryDeadLetterStore
-from lineblocs_shared.reliability.periodic_ticks import period_key
+from lineblocs_billing.schedules import DISTRIBUTE_BILLS, DistributeBills
+from lineblocs_shared.queue.broker import build_broker
+from lineblocs_shared.reliability.failures.alerts import RecordingAlerter
+from lineblocs_shared.reliability.failures.store import InMemoryDeadLetterStore
+from lineblocs_shared.reliability.periodic.ticks import period_key
 from lineblocs_shared.settings import load_settings
 from tests.integration.billing.distributor.conftest import Tenants
 from tests.integration.billing.distributor.test_distributor_schedule import runs

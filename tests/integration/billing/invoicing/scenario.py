@@ -13,10 +13,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from lineblocs_billing.invoicing import InvoiceDraft, compute_invoice
-from lineblocs_billing.invoicing_period import InvoicingOutcome, invoice_period
-from lineblocs_billing.periods import BillingPeriod
-from lineblocs_shared.lineblocs_settings import LineblocsSettings
+from lineblocs_billing.invoicing.draft import InvoiceDraft
+from lineblocs_billing.invoicing.drafting import compute_invoice
+from lineblocs_billing.invoicing.invoice_period import InvoicingOutcome, invoice_period
+from lineblocs_billing.invoicing.periods import BillingPeriod
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import (
     BillingCountry,
     BillingCycle,
@@ -29,7 +30,7 @@ from lineblocs_shared.models.billing import (
 from lineblocs_shared.models.tenants import User, Workspace, WorkspaceUser
 from lineblocs_shared.models.usage import Call, DidNumber
 from lineblocs_shared.repositories.billing import PricedPlan
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_shared.site_settings.reader import SiteSettings
 from tests.factories import make_plan, make_subscription, make_user, make_workspace, unique_suffix
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -216,7 +217,7 @@ def bill(
             subscription_id=tenant.subscription_id,
             period_start=period.start,
             period_end=period.end,
-            lineblocs_settings=LineblocsSettings(bind=uow.session),
+            site_settings=SiteSettings(bind=uow.session),
             now=now,
         )
         uow.commit()

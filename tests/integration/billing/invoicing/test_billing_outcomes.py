@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import Engine, delete, func, select
 from sqlmodel import col
 
-from lineblocs_billing.invoicing_period import InvoicingOutcome, OutcomeKind, invoice_period
-from lineblocs_billing.periods import BillingPeriod, due_periods, first_due_period
-from lineblocs_shared.lineblocs_settings import LineblocsSettings
+from lineblocs_billing.invoicing.invoice_period import InvoicingOutcome, OutcomeKind, invoice_period
+from lineblocs_billing.invoicing.periods import BillingPeriod, due_periods, first_due_period
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import BillingCycle, Debit, Invoice, Subscription
 from lineblocs_shared.models.billing_runs import BillingPeriodRecord
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_shared.site_settings.reader import SiteSettings
 from tests.factories import make_subscription
 from tests.integration.billing.invoicing.scenario import (
     NOW,
@@ -110,7 +110,7 @@ def test_a_deleted_subscription_is_a_no_op(jobs_engine: Engine) -> None:
             subscription_id=987654,
             period_start=PERIOD.start,
             period_end=PERIOD.end,
-            lineblocs_settings=LineblocsSettings(bind=uow.session),
+            site_settings=SiteSettings(bind=uow.session),
             now=NOW,
         )
     assert (outcome.kind, outcome.record) == (OutcomeKind.SUBSCRIPTION_MISSING, None)
@@ -188,7 +188,7 @@ def test_another_subscription_of_the_workspace_finds_the_period_written(
             subscription_id=other.id,
             period_start=PERIOD.start,
             period_end=PERIOD.end,
-            lineblocs_settings=LineblocsSettings(bind=uow.session),
+            site_settings=SiteSettings(bind=uow.session),
             now=NOW,
         )
         uow.commit()
@@ -213,7 +213,7 @@ def test_a_second_writer_waits_for_the_first_and_takes_its_record(jobs_engine: E
                 subscription_id=tenant.subscription_id,
                 period_start=PERIOD.start,
                 period_end=PERIOD.end,
-                lineblocs_settings=LineblocsSettings(bind=uow.session),
+                site_settings=SiteSettings(bind=uow.session),
                 now=NOW,
             )
             first_wrote.set()

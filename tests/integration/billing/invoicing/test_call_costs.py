@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from lineblocs_billing.invoicing_rules import call_charge
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_billing.invoicing.rules import call_charge
+from lineblocs_shared.db.uow import UnitOfWork
 from tests.integration.billing.invoicing.scenario import (
     END,
     MID,

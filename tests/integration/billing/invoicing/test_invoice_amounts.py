@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from lineblocs_billing.invoicing import PlanMissing
-from lineblocs_billing.invoicing_rules import Settle
+from lineblocs_billing.invoicing.drafting import PlanMissing
+from lineblocs_billing.invoicing.rules import PayBy
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import BillingCycle
-from lineblocs_shared.reliability.errors import FatalError
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_shared.reliability.failures.taxonomy import FatalError
 from tests.integration.billing.invoicing.scenario import (
     ANNUAL_PERIOD,
     END,
@@ -185,7 +185,7 @@ def test_a_card_plan_charges_the_total_to_the_card(jobs_engine: Engine) -> None:
         tenant = make_tenant(uow)
         uow.commit()
     draft = compute(jobs_engine, tenant)
-    assert (draft.settle, draft.amount_to_charge) == (Settle.CARD, 2499)
+    assert (draft.pay_by, draft.amount_to_charge) == (PayBy.CARD, 2499)
 
 
 def payg_tenant(uow: UnitOfWork, *, monthly_cost_cents: int = 0) -> Tenant:
@@ -208,9 +208,9 @@ def test_pay_as_you_go_covered_by_credits_settles_from_credits(jobs_engine: Engi
         uow.commit()
     draft = compute(jobs_engine, tenant)
     assert draft.payg_balance_before_end == 500
-    assert (draft.cents_including_taxes, draft.settle, draft.amount_to_charge) == (
+    assert (draft.cents_including_taxes, draft.pay_by, draft.amount_to_charge) == (
         300,
-        Settle.CREDITS,
+        PayBy.CREDITS,
         0,
     )
 
@@ -222,7 +222,7 @@ def test_pay_as_you_go_with_exactly_zero_balance_settles_from_credits(jobs_engin
         add_debit(uow, tenant, cents=300, source="SMS")
         uow.commit()
     draft = compute(jobs_engine, tenant)  # 1000 - 300 - 700 membership = 0
-    assert (draft.settle, draft.amount_to_charge) == (Settle.CREDITS, 0)
+    assert (draft.pay_by, draft.amount_to_charge) == (PayBy.CREDITS, 0)
 
 
 def test_pay_as_you_go_short_of_credits_charges_the_shortfall_to_the_card(
@@ -235,7 +235,7 @@ def test_pay_as_you_go_short_of_credits_charges_the_shortfall_to_the_card(
         add_debit(uow, tenant, cents=100, source="SMS", created_at=START - timedelta(days=1))
         uow.commit()
     draft = compute(jobs_engine, tenant)  # 1000 - 400 - 700 = -100
-    assert (draft.settle, draft.amount_to_charge) == (Settle.CARD, 100)
+    assert (draft.pay_by, draft.amount_to_charge) == (PayBy.CARD, 100)
 
 
 def test_pay_as_you_go_never_charges_more_than_the_invoice(jobs_engine: Engine) -> None:
@@ -245,7 +245,7 @@ def test_pay_as_you_go_never_charges_more_than_the_invoice(jobs_engine: Engine) 
         add_debit(uow, tenant, cents=300, source="SMS")
         uow.commit()
     draft = compute(jobs_engine, tenant)  # balance -5300, invoice 300
-    assert (draft.settle, draft.amount_to_charge) == (Settle.CARD, 300)
+    assert (draft.pay_by, draft.amount_to_charge) == (PayBy.CARD, 300)
 
 
 def test_a_missing_plan_is_fatal(jobs_engine: Engine) -> None:

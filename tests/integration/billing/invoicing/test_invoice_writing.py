@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlmodel import col
 
-from lineblocs_billing.invoicing_period import OutcomeKind
-from lineblocs_billing.invoicing_rules import Settle
-from lineblocs_billing.invoicing_write import InvoiceNotWritable
+from lineblocs_billing.invoicing.invoice_period import OutcomeKind
+from lineblocs_billing.invoicing.rules import PayBy
+from lineblocs_billing.invoicing.write import InvoiceNotWritable
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import Debit, Invoice, Subscription
 from lineblocs_shared.models.billing_runs import BillingPeriodRecord, PeriodState
 from lineblocs_shared.models.settings_store import CustomizationsKVStore
-from lineblocs_shared.reliability.errors import FatalError
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_shared.reliability.failures.taxonomy import FatalError
 from tests.factories import make_plan
 from tests.integration.billing.invoicing.scenario import (
     END,
@@ -297,9 +297,9 @@ def test_pay_as_you_go_membership_becomes_one_subscription_debit_counted_once(
     assert bill(jobs_engine, tenant).kind is OutcomeKind.ALREADY_WRITTEN
     assert len(debits_of(jobs_engine, tenant, "SUBSCRIPTION")) == 1
     after = compute(jobs_engine, tenant)  # the written debit is not counted against it again
-    assert (after.payg_balance_before_end, after.settle) == (
+    assert (after.payg_balance_before_end, after.pay_by) == (
         before.payg_balance_before_end,
-        Settle.CREDITS,
+        PayBy.CREDITS,
     )
 
 

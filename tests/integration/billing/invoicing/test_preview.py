@@ -14,9 +14,9 @@ from sqlalchemy import Engine, func, inspect, select, table
 from typer.testing import CliRunner
 
 from lineblocs_billing.cli import app
-from lineblocs_billing.preview import PREVIEW_KEYS
+from lineblocs_billing.invoicing.preview import PREVIEW_KEYS
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import BillingCycle
-from lineblocs_shared.uow import UnitOfWork
 from tests.integration.billing.invoicing.scenario import (
     Tenant,
     add_credit,

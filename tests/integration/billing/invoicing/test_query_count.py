@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, insert
 
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import Debit
 from lineblocs_shared.models.usage import Call
-from lineblocs_shared.uow import UnitOfWork
 from tests.factories import unique_suffix
 from tests.integration.billing.invoicing.scenario import (
     MID,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from lineblocs_billing.usage import unattributed_debits
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_billing.invoicing.unattributed import unattributed_debits
+from lineblocs_shared.db.uow import UnitOfWork
 from tests.factories import make_user, make_workspace
 from tests.integration.billing.invoicing.scenario import (
     END,

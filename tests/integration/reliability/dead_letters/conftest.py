@@ -16,10 +16,10 @@ import sentry_sdk
 from dramatiq import Worker
 from sqlalchemy import Engine
 
-from lineblocs_shared.broker import build_broker
-from lineblocs_shared.inprocess_worker import start_worker
 from lineblocs_shared.models.jobs import DeadLetter
-from lineblocs_shared.reliability.dead_letter_store import SqlDeadLetterStore
+from lineblocs_shared.queue.broker import build_broker
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.reliability.failures.store import SqlDeadLetterStore
 from lineblocs_shared.settings import Settings, load_settings
 from tests.support.sentry_capture import SentryCapture, capturing_sentry
 

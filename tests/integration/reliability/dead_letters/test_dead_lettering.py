@@ -13,7 +13,7 @@ from typing import Any
 import dramatiq
 import pytest
 
-from lineblocs_shared.reliability.errors import FatalError, TransientError
+from lineblocs_shared.reliability.failures.taxonomy import FatalError, TransientError
 from tests.integration.reliability.dead_letters.conftest import (
     FAST_RETRIES,
     RabbitHarness,
@@ -38,7 +38,7 @@ def test_fatal_error_one_record_one_event_no_retry(rabbit: RabbitHarness) -> Non
     assert rabbit.calls == [1]
     assert (letter.message_id, letter.reason, letter.attempts) == (sent.message_id, "fatal", 1)
     assert (letter.queue_name, letter.actor_name) == (rabbit.queue, "charge_invoice")
-    assert letter.exception_class == "lineblocs_shared.reliability.errors.FatalError"
+    assert letter.exception_class == "lineblocs_shared.reliability.failures.taxonomy.FatalError"
     assert "4242424242424242" not in (letter.exception_text or "")
     assert json.loads(letter.kwargs) == {"invoice_id": 42, "card": "[REDACTED]"}
     assert queue_depth(rabbit.settings.queue_url, f"{rabbit.queue}.XQ") == 1

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from lineblocs_shared.reliability.errors import FatalError
+from lineblocs_shared.reliability.failures.taxonomy import FatalError
 from tests.integration.reliability.dead_letters.conftest import (
     FAST_RETRIES,
     RabbitHarness,

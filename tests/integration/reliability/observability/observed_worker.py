@@ -12,10 +12,15 @@ import dramatiq
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.middleware import Middleware
 
-from lineblocs_shared.broker import project_middleware
-from lineblocs_shared.reliability.health_server import HealthEndpoint
-from lineblocs_shared.reliability.logs import LogContext, bind_run_id, configure_logging
-from lineblocs_shared.reliability.metrics import PrometheusMetrics, record_dead_letter
+from lineblocs_shared.db import make_engine
+from lineblocs_shared.queue.broker import project_middleware
+from lineblocs_shared.reliability.observability.health_server import HealthEndpoint
+from lineblocs_shared.reliability.observability.logs import (
+    LogContext,
+    bind_run_id,
+    configure_logging,
+)
+from lineblocs_shared.reliability.observability.metrics import PrometheusMetrics, record_dead_letter
 from lineblocs_shared.settings import load_settings
 
 QUEUE = os.environ["OBSERVED_QUEUE"]
@@ -33,7 +38,7 @@ def _with_observability(middleware: list[Middleware]) -> list[Middleware]:
     if missing(PrometheusMetrics):
         last.append(PrometheusMetrics(settings))
     if missing(HealthEndpoint):
-        last.append(HealthEndpoint(settings))
+        last.append(HealthEndpoint(settings, engine=make_engine(settings.database_url)))
     return [*first, *middleware, *last]
 
 

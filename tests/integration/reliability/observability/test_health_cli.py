@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
-from lineblocs_shared.broker import build_broker
+from lineblocs_shared.queue.broker import build_broker
 from lineblocs_shared.settings import load_settings
 from tests.support.cli import CLI
 

@@ -10,9 +10,10 @@ import urllib.request
 import dramatiq
 import pytest
 
-from lineblocs_shared.broker import build_broker
-from lineblocs_shared.inprocess_worker import start_worker
-from lineblocs_shared.reliability.health_server import HealthEndpoint
+from lineblocs_shared.db import make_engine
+from lineblocs_shared.queue.broker import build_broker
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.reliability.observability.health_server import HealthEndpoint
 from lineblocs_shared.settings import load_settings
 from tests.integration.reliability.observability.conftest import free_port
 
@@ -27,7 +28,8 @@ def test_the_endpoint_lives_and_dies_with_the_worker(
         queue_url=fresh_amqp_url, database_url=jobs_mysql_url, health_port=port
     )
     broker = build_broker(settings)
-    broker.add_middleware(HealthEndpoint(settings, cache_ttl_s=0))
+    engine = make_engine(settings.database_url)
+    broker.add_middleware(HealthEndpoint(settings, engine=engine, cache_ttl_s=0))
     broker.declare_queue("billing")
     worker = dramatiq.Worker(broker, queues={"billing"}, worker_threads=1, worker_timeout=100)
     start_worker(worker)

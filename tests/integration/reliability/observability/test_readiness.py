@@ -12,15 +12,15 @@ import pytest
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from sqlalchemy import Engine
 
-from lineblocs_shared.broker import build_broker
 from lineblocs_shared.db import make_engine
-from lineblocs_shared.reliability.health import (
+from lineblocs_shared.queue.broker import build_broker
+from lineblocs_shared.reliability.observability.health import (
     CachedReadiness,
     CheckResult,
     DatabaseCheck,
     RabbitmqCheck,
 )
-from lineblocs_shared.reliability.health_server import HealthServer
+from lineblocs_shared.reliability.observability.health_server import HealthServer
 from lineblocs_shared.settings import load_settings
 
 pytestmark = pytest.mark.integration

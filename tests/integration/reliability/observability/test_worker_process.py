@@ -17,7 +17,7 @@ from pathlib import Path
 import dramatiq
 import pytest
 
-from lineblocs_shared.broker import build_broker
+from lineblocs_shared.queue.broker import build_broker
 from lineblocs_shared.settings import load_settings
 from tests.conftest import REPO_ROOT
 from tests.integration.reliability.observability.conftest import free_port

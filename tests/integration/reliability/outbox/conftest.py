@@ -15,8 +15,8 @@ from dramatiq.middleware import CurrentMessage
 from sqlalchemy import Engine
 
 from lineblocs_shared.contracts import Contract
-from lineblocs_shared.inprocess_worker import start_worker
-from lineblocs_shared.reliability.inbox import current_event_id
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.reliability.outbox.inbox import current_event_id
 from tests.support.outbox_scenario import (
     PaymentFailedNotice,
     effects,

@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from lineblocs_shared.contracts import Contract
-from lineblocs_shared.reliability.outbox import add_to_outbox, outbox_stats
+from lineblocs_shared.reliability.outbox.backlog import outbox_stats
+from lineblocs_shared.reliability.outbox.writer import add_to_outbox
 from tests.support.cli import CLI
 from tests.support.outbox_scenario import PaymentFailedNotice
 

@@ -16,8 +16,9 @@ from sqlmodel import Session, col
 from lineblocs_shared.contracts import Contract
 from lineblocs_shared.db import make_engine
 from lineblocs_shared.models.jobs import OutboxMessage
-from lineblocs_shared.reliability.outbox import OutboxRelay, PublishOutcome, add_to_outbox
-from lineblocs_shared.reliability.outbox_publishers import RecordingPublisher
+from lineblocs_shared.reliability.outbox.publishers import RecordingOutboxPublisher
+from lineblocs_shared.reliability.outbox.relay import OutboxRelay, PublishOutcome
+from lineblocs_shared.reliability.outbox.writer import add_to_outbox
 from tests.support.outbox_scenario import PaymentFailedNotice
 
 pytestmark = pytest.mark.integration
@@ -27,7 +28,7 @@ BATCH = 20
 RELAYS = 3
 
 
-class SlowRecorder(RecordingPublisher):
+class SlowRecorder(RecordingOutboxPublisher):
     """Confirms after a pause, as a broker round-trip would: relays overlap in time."""
 
     def publish_batch(self, messages: Sequence[dramatiq.Message[Any]]) -> list[PublishOutcome]:
@@ -98,7 +99,7 @@ def test_a_relay_skips_rows_another_relay_holds_instead_of_waiting(
         ]
         session.commit()
     held = [row.event_id for row in rows[:2]]
-    publisher = RecordingPublisher()
+    publisher = RecordingOutboxPublisher()
 
     with Session(mariadb_engine) as other_relay, other_relay.begin():
         # Another relay's pass, mid-publish: it holds the two oldest rows.

@@ -20,13 +20,14 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from lineblocs_shared.contracts import Contract
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.jobs import OutboxMessage, ProcessedEvent
-from lineblocs_shared.reliability.outbox import OutboxRelay, message_of
-from lineblocs_shared.reliability.outbox_publishers import (
+from lineblocs_shared.reliability.outbox.publishers import (
     BrokerPublisher,
     confirmed_publishing_broker,
 )
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_shared.reliability.outbox.relay import OutboxRelay
+from lineblocs_shared.reliability.outbox.writer import message_of
 from tests.conftest import REPO_ROOT
 from tests.integration.reliability.outbox.conftest import NoticeConsumer
 from tests.support.outbox_scenario import (

@@ -15,15 +15,12 @@ from sqlmodel import Session, col
 
 from lineblocs_shared.contracts import Contract
 from lineblocs_shared.models.jobs import OutboxMessage
-from lineblocs_shared.reliability.outbox import (
-    EVENT_ID_OPTION,
-    OutboxRelay,
-    add_to_outbox,
-)
-from lineblocs_shared.reliability.outbox_publishers import (
+from lineblocs_shared.reliability.outbox.publishers import (
     BrokerPublisher,
     confirmed_publishing_broker,
 )
+from lineblocs_shared.reliability.outbox.relay import OutboxRelay
+from lineblocs_shared.reliability.outbox.writer import EVENT_ID_OPTION, add_to_outbox
 from tests.conftest import service_missing
 from tests.support.outbox_scenario import PaymentFailedNotice
 

@@ -12,11 +12,16 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from lineblocs_shared.contracts import Contract
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.jobs import OutboxMessage, ProcessedEvent
-from lineblocs_shared.reliability.inbox import first_delivery
-from lineblocs_shared.reliability.outbox import EVENT_ID_OPTION, OutboxRelay, outbox_stats
-from lineblocs_shared.reliability.outbox_publishers import FailingPublisher, RecordingPublisher
-from lineblocs_shared.uow import UnitOfWork
+from lineblocs_shared.reliability.outbox.backlog import outbox_stats
+from lineblocs_shared.reliability.outbox.inbox import first_delivery
+from lineblocs_shared.reliability.outbox.publishers import (
+    FailingOutboxPublisher,
+    RecordingOutboxPublisher,
+)
+from lineblocs_shared.reliability.outbox.relay import OutboxRelay
+from lineblocs_shared.reliability.outbox.writer import EVENT_ID_OPTION
 from tests.support.outbox_scenario import (
     CONSUMER,
     PaymentFailedNotice,
@@ -72,7 +77,7 @@ def test_relay_publishes_in_id_order_and_marks_published(
     outbox_engine: Engine, contract: Contract[PaymentFailedNotice]
 ) -> None:
     rows = fail_payments(outbox_engine, contract, 5)
-    publisher = RecordingPublisher()
+    publisher = RecordingOutboxPublisher()
     relay = OutboxRelay(outbox_engine, publisher)
 
     first = relay.relay_once(batch_size=3)
@@ -99,7 +104,7 @@ def test_unconfirmed_message_stays_unpublished_with_its_error_until_a_later_pass
 ) -> None:
     rows = fail_payments(outbox_engine, contract, 3)
     nacked = rows[1].event_id
-    failing = FailingPublisher({nacked}, error="NackError: basic.nack from the broker")
+    failing = FailingOutboxPublisher({nacked}, error="NackError: basic.nack from the broker")
 
     result = OutboxRelay(outbox_engine, failing).relay_once()
 
@@ -113,7 +118,7 @@ def test_unconfirmed_message_stays_unpublished_with_its_error_until_a_later_pass
     assert (stats.backlog, stats.failing) == (1, 1)
     assert stats.oldest_unpublished_at == stored[nacked].created_at
 
-    retry = RecordingPublisher()
+    retry = RecordingOutboxPublisher()
     again = OutboxRelay(outbox_engine, retry).relay_once()
 
     assert (again.published, again.failed, again.backlog) == (1, 0, 0)

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import Engine, select
 
+from lineblocs_shared.db.uow import LedgerUnit
 from lineblocs_shared.models.jobs import JobRun
-from lineblocs_shared.uow import LedgerUnit
 
 
 @dataclass(frozen=True)

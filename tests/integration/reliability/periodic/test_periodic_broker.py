@@ -23,15 +23,16 @@ import pytest
 from dramatiq.middleware import CurrentMessage
 from sqlalchemy import Engine, func, select
 
-from lineblocs_shared.broker import build_broker
 from lineblocs_shared.clock import SystemClock
 from lineblocs_shared.contracts import PURGE_LOGS, PurgeLogs
-from lineblocs_shared.inprocess_worker import start_worker
+from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.logs import DebuggerLog
-from lineblocs_shared.reliability.periodic import Period, PeriodicJob, PeriodicRunner, Trigger
-from lineblocs_shared.reliability.periodic_ticks import period_key
+from lineblocs_shared.queue.broker import build_broker
+from lineblocs_shared.queue.inprocess_worker import start_worker
+from lineblocs_shared.reliability.periodic.jobs import PeriodicJob, Trigger
+from lineblocs_shared.reliability.periodic.runner import Period, PeriodicRunner
+from lineblocs_shared.reliability.periodic.ticks import period_key
 from lineblocs_shared.settings import load_settings
-from lineblocs_shared.uow import UnitOfWork
 from tests.factories import make_user, make_workspace
 from tests.integration.reliability.periodic.support import ledger, transitions
 from tests.support.cli import CLI

@@ -16,18 +16,13 @@ import pytest
 from sqlalchemy import Engine
 
 from lineblocs_shared.clock import FixedClock
+from lineblocs_shared.db.uow import LedgerUnit
 from lineblocs_shared.models.jobs import RunState
-from lineblocs_shared.reliability.errors import FatalError, TransientError
-from lineblocs_shared.reliability.periodic import (
-    Outcome,
-    Period,
-    PeriodicJob,
-    PeriodicRunner,
-    Trigger,
-)
-from lineblocs_shared.reliability.periodic_claims import ClaimRequest, ClaimStore
-from lineblocs_shared.reliability.periodic_ticks import period_key
-from lineblocs_shared.uow import LedgerUnit
+from lineblocs_shared.reliability.failures.taxonomy import FatalError, TransientError
+from lineblocs_shared.reliability.periodic.claims import ClaimRequest, ClaimStore
+from lineblocs_shared.reliability.periodic.jobs import PeriodicJob, Trigger
+from lineblocs_shared.reliability.periodic.runner import Outcome, Period, PeriodicRunner
+from lineblocs_shared.reliability.periodic.ticks import period_key
 from tests.integration.reliability.periodic.support import ledger, transitions
 
 pytestmark = pytest.mark.integration

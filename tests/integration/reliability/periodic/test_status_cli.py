@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from lineblocs_shared.cli.app import app
 from lineblocs_shared.clock import FixedClock
-from lineblocs_shared.reliability.periodic import Period, PeriodicJob, PeriodicRunner, Trigger
+from lineblocs_shared.reliability.periodic.jobs import PeriodicJob, Trigger
+from lineblocs_shared.reliability.periodic.runner import Period, PeriodicRunner
 from tests.support.cli import CLI
 
 pytestmark = pytest.mark.integration

@@ -1,0 +1,1 @@
+"""Distribution: the hourly fan-out of bill messages, and the dunning sweep."""

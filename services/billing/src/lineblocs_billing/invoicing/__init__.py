@@ -1,0 +1,1 @@
+"""Invoicing: the period, the facts an invoice needs, the rules, the draft, and writing it once."""

@@ -1,0 +1,1 @@
+"""Failures: which errors are retried, retries, dead letters (record, alert, replay)."""

@@ -1,0 +1,1 @@
+"""Observability: structured logs, metrics, health endpoints, Sentry, redaction of secrets."""
