@@ -122,7 +122,9 @@ def _drain(
     return clock
 
 
-def _our_stack(amqp_url: str, workdir: Path) -> Callable[[], list[Middleware]]:
+def _our_stack(
+    amqp_url: str, workdir: Path, config: MiddlewareConfig
+) -> Callable[[], list[Middleware]]:
     database = workdir / "bench-jobs.sqlite3"
     engine = make_engine(f"sqlite:///{database}")
     create_embedded_schema(engine)
@@ -136,6 +138,9 @@ def _our_stack(amqp_url: str, workdir: Path) -> Callable[[], list[Middleware]]:
         health_port=0,
         metrics_port=0,
         log_level="WARNING",
+        # Our stack sets the consumers' prefetch (`QueuePrefetch`); every stack gets Dramatiq's
+        # default (2 per thread) so that the ratio measures the middleware, not the prefetch.
+        worker_prefetch=2 * config.threads,
     )
     return lambda: project_middleware(settings)
 
@@ -149,7 +154,7 @@ def run(amqp_url: str, config: MiddlewareConfig) -> bool:
         stacks: list[tuple[str, str, Callable[[], list[Middleware]]]] = [
             ("none", "no middleware", list),
             ("dramatiq", "Dramatiq default middleware", lambda: [m() for m in default_middleware]),
-            ("ours", "project_middleware (ours)", _our_stack(amqp_url, Path(workdir))),
+            ("ours", "project_middleware (ours)", _our_stack(amqp_url, Path(workdir), config)),
         ]
         measured = {label: Measurement(name, config.messages) for label, name, _ in stacks}
         try:
