@@ -107,6 +107,18 @@ def _vhost_tools() -> str | None:
     return shutil.which("rabbitmqctl")
 
 
+def _own_vhost(ctl: str, prefix: str) -> Iterator[str]:
+    """A RabbitMQ vhost made for the caller and deleted after it; yields its AMQP URL."""
+    vhost = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    user = make_url(AMQP_SERVER_URL.replace("amqp://", "mysql://")).username or "guest"
+    subprocess.run([ctl, "-q", "add_vhost", vhost], check=True, timeout=60)
+    subprocess.run(
+        [ctl, "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"], check=True, timeout=60
+    )
+    yield f"{AMQP_SERVER_URL}/{vhost}"
+    subprocess.run([ctl, "-q", "delete_vhost", vhost], check=False, timeout=60)
+
+
 @pytest.fixture(scope="session")
 def amqp_url() -> Iterator[str]:
     """AMQP URL of a RabbitMQ vhost that only this test session uses."""
@@ -119,14 +131,16 @@ def amqp_url() -> Iterator[str]:
         # No admin tool: share the default vhost; tests use queues named after their session.
         yield AMQP_SERVER_URL + "/%2F"
         return
-    vhost = f"lbj-test-{uuid.uuid4().hex[:10]}"
-    user = make_url(AMQP_SERVER_URL.replace("amqp://", "mysql://")).username or "guest"
-    subprocess.run([ctl, "-q", "add_vhost", vhost], check=True, timeout=60)
-    subprocess.run(
-        [ctl, "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"], check=True, timeout=60
-    )
-    yield f"{AMQP_SERVER_URL}/{vhost}"
-    subprocess.run([ctl, "-q", "delete_vhost", vhost], check=False, timeout=60)
+    yield from _own_vhost(ctl, "lbj-test")
+
+
+@pytest.fixture
+def fresh_amqp_url(amqp_url: str) -> Iterator[str]:
+    """A vhost of this test alone: no queue exists there until someone declares one."""
+    ctl = _vhost_tools()
+    if ctl is None:
+        service_missing("rabbitmqctl not found: cannot create a vhost without queues")
+    yield from _own_vhost(ctl or "", "lbj-fresh")
 
 
 @pytest.fixture

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import dramatiq
 from dramatiq.message import generate_unique_id
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from lineblocs_shared.db.types import as_utc
 
 PayloadT = TypeVar("PayloadT", bound="Payload")
 # What publishers carry: handlers build messages through contracts, never with dramatiq itself.
@@ -29,9 +31,14 @@ class Queues:
 
 
 class Payload(BaseModel):
-    """Base of message payloads: strict, versioned, unknown fields refused."""
+    """Base of message payloads: strict types ("42" is not an id, 1.0 not a count), unknown
+    fields refused. A payload that does not validate now never will: the error is fatal."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+# Instants travel as ISO-8601 text in JSON: the one type read leniently. Without a zone: UTC.
+Instant = Annotated[datetime, Field(strict=False), AfterValidator(as_utc)]
 
 
 @dataclass(frozen=True)
@@ -79,8 +86,14 @@ class BillSubscription(Payload):
     """Invoice and settle one subscription for one period (idempotent per period)."""
 
     subscription_id: int = Field(ge=1)
-    period_start: datetime
-    period_end: datetime
+    period_start: Instant
+    period_end: Instant
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> BillSubscription:
+        if self.period_end <= self.period_start:
+            raise ValueError("period_end must be after period_start")
+        return self
 
 
 class RetryInvoicePayment(Payload):
@@ -108,8 +121,8 @@ class PaymentFailed(Payload):
     creator_id: int
     invoice_id: int
     reason: str  # the gateway's decline code, or no_card
-    card_brand: str | None = None
-    card_last_4: str | None = None
+    card_brand: str | None = Field(default=None, max_length=64)
+    card_last_4: str | None = Field(default=None, pattern=r"^\d{1,4}$")
     attempt: int = Field(ge=1)
     amount_cents: int = Field(ge=0)
     currency: str = Field(min_length=3, max_length=3)
@@ -124,7 +137,7 @@ class PaymentReceipt(Payload):
     invoice_id: int
     amount_cents: int = Field(ge=0)
     currency: str = Field(min_length=3, max_length=3)
-    paid_at: datetime
+    paid_at: Instant
     source: str  # CARD or CREDITS
 
 

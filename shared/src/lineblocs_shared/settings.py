@@ -66,6 +66,14 @@ class Settings(BaseSettings):
         description="unacked messages a worker process holds per queue; 0: its thread count",
     )
     db_pool_size: int = Field(5, ge=1, le=100, description="SQLAlchemy pool size per process")
+    max_message_bytes: int = Field(
+        256 * 1024,
+        ge=4096,
+        le=64 * 1024 * 1024,
+        description=(
+            "a delivered message larger than this is refused unread: a dead letter with its size"
+        ),
+    )
     periodic_skip_delay_s: int = Field(
         300, ge=1, description="periodiq drops periodic messages older than this (seconds)"
     )

@@ -7,11 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
+from pydantic import ValidationError
 
 from lineblocs_billing.settling.attempts import attempt_key
+from lineblocs_billing.settling.declined import last_four
 from lineblocs_billing.settling.dunning import DunningPolicy
 from lineblocs_billing.settling.locks import InProcessPeriodLocks
 from lineblocs_billing.settling.paid import confirmation_number
+from lineblocs_shared.contracts import PaymentFailed
 from lineblocs_shared.queue.inprocess_worker import start_worker
 from lineblocs_shared.queue.prefetch import QueuePrefetch
 
@@ -95,3 +98,42 @@ def test_a_billing_worker_prefetches_one_message_per_thread(configured: int, exp
     finally:
         worker.stop()
         broker.close()
+
+
+@pytest.mark.parametrize(
+    ("column", "event"),
+    [
+        ("4242", "4242"),
+        ("4242424242424242", "4242"),  # a whole card number stored by mistake
+        ("4242 4242 4242 4243", "4243"),
+        ("**** 1881", "1881"),
+        ("42", "42"),
+        ("", None),
+        (None, None),
+        ("visa", None),
+    ],
+)
+def test_a_failure_event_carries_at_most_the_last_four_digits_of_the_card(
+    column: str | None, event: str | None
+) -> None:
+    assert last_four(column) == event
+    assert failure_event(card_last_4=event).card_last_4 == event
+
+
+def test_the_failure_contract_refuses_more_than_four_digits() -> None:
+    with pytest.raises(ValidationError):
+        failure_event(card_last_4="4242424242424242")
+
+
+def failure_event(*, card_last_4: str | None) -> PaymentFailed:
+    return PaymentFailed(
+        workspace_id=1,
+        subscription_id=1,
+        creator_id=1,
+        invoice_id=1,
+        reason="card_declined",
+        card_last_4=card_last_4,
+        attempt=1,
+        amount_cents=100,
+        currency="USD",
+    )

@@ -69,7 +69,7 @@ def queued(broker: StubBroker, queue: str = "billing") -> list[dramatiq.Message[
 
 def test_recording_the_same_message_again_refreshes_its_row(store: DeadLetterStore) -> None:
     first = store.record(letter("m-1"))
-    store.mark_alerted(first.id or 0, at=NOW)
+    assert store.claim_alert(first.id or 0, at=NOW)
     again = store.record(
         letter("m-1", attempts=4, reason="retries_exhausted", last_seen_at=NOW + timedelta(hours=1))
     )
@@ -79,7 +79,17 @@ def test_recording_the_same_message_again_refreshes_its_row(store: DeadLetterSto
     assert again.last_seen_at == NOW + timedelta(hours=1)
     assert again.first_seen_at == NOW - timedelta(minutes=5)
     assert again.alerted_at == NOW  # so the recorder does not alert twice
+    assert not store.claim_alert(again.id or 0, at=NOW + timedelta(hours=1))
     assert len(store.find()) == 1
+
+
+def test_an_alert_claim_released_after_a_failed_send_can_be_claimed_again(
+    store: DeadLetterStore,
+) -> None:
+    stored = store.record(letter("m-1"))
+    assert store.claim_alert(stored.id or 0, at=NOW)
+    store.release_alert(stored.id or 0)
+    assert store.claim_alert(stored.id or 0, at=NOW)
 
 
 def test_find_filters_and_orders_newest_first(store: DeadLetterStore) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import dramatiq
 import pytest
@@ -15,8 +16,11 @@ from dramatiq.brokers.stub import StubBroker
 
 from lineblocs_shared.queue.inprocess_worker import start_worker
 from lineblocs_shared.reliability.observability import metrics
+from lineblocs_shared.reliability.observability.message_tally import MessageTally, Sinks
 from lineblocs_shared.reliability.observability.metrics import PrometheusMetrics, exposition
 from lineblocs_shared.settings import load_settings
+
+BOUNDS = (5.0, 10.0, 100.0, 250.0, 1000.0, 900000.0, float("inf"))
 
 # A worker process's life, reduced to what matters: metrics enabled in a directory, recorded.
 RECORDING_PROCESS = textwrap.dedent(
@@ -99,3 +103,43 @@ def test_the_middleware_is_inert_in_in_process_workers(caplog: pytest.LogCapture
 def test_the_exposition_server_runs_only_when_a_port_is_set() -> None:
     assert PrometheusMetrics(load_settings(metrics_port=9191)).forks == [metrics.serve_metrics]
     assert PrometheusMetrics(load_settings(metrics_port=0)).forks == []
+
+
+def test_the_tally_writes_what_dramatiq_writes_message_by_message() -> None:
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+    def sinks(registry: CollectorRegistry) -> Sinks:
+        labels = ["queue_name", "actor_name"]
+        return Sinks(
+            total=Counter("messages_total", "", labels, registry=registry),
+            errored=Counter("message_errors_total", "", labels, registry=registry),
+            in_progress=Gauge("messages_inprogress", "", labels, registry=registry),
+            durations=Histogram("duration_ms", "", labels, buckets=BOUNDS, registry=registry),
+        )
+
+    durations = [0, 4.9, 5, 5.1, 99, 100, 250, 7_500, 899_999, 10**7]
+    reference_registry, tallied_registry = CollectorRegistry(), CollectorRegistry()
+    reference, tallied = sinks(reference_registry), sinks(tallied_registry)
+    tally = MessageTally(BOUNDS)
+    for index, duration in enumerate(durations):  # Dramatiq's way, and ours
+        labels = ("billing", "bill_subscription" if index % 2 else "sweep_dunning")
+        reference.durations.labels(*labels).observe(duration)
+        reference.total.labels(*labels).inc()
+        if index % 3 == 0:
+            reference.errored.labels(*labels).inc()
+        tally.started(labels)
+        tally.finished(labels, duration_ms=duration, errored=index % 3 == 0)
+    tally.started(("billing", "bill_subscription"))  # still running at the flush
+    reference.in_progress.labels("billing", "bill_subscription").inc()
+    tally.flush(tallied)
+    tally.flush(tallied)  # a flush with nothing new adds nothing
+
+    def samples(registry: CollectorRegistry) -> set[tuple[str, tuple[Any, ...], float]]:
+        return {
+            (s.name, tuple(sorted(s.labels.items())), s.value)
+            for metric in registry.collect()
+            for s in metric.samples
+            if not s.name.endswith("_created")
+        }
+
+    assert samples(tallied_registry) == samples(reference_registry)

@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dramatiq
@@ -59,10 +60,15 @@ class Harness:
             worker.stop()
 
 
+def in_process_settings(tmp_path: Path) -> Settings:
+    """The in-process broker; its outbox relay's database a file of the test's own."""
+    return Settings(queue_url="memory://", database_url=f"sqlite:///{tmp_path / 'jobs.sqlite3'}")
+
+
 @pytest.fixture
-def harness() -> Iterator[Harness]:
+def harness(tmp_path: Path) -> Iterator[Harness]:
     store, alerter = InMemoryDeadLetterStore(), RecordingAlerter()
-    settings = Settings(queue_url="memory://", database_url="sqlite:///unused.sqlite3")
+    settings = in_process_settings(tmp_path)
     broker = build_broker(settings, dead_letters=store, alerter=alerter)
     assert isinstance(broker, StubBroker)
     yield Harness(broker=broker, store=store, alerter=alerter)
@@ -251,9 +257,9 @@ class UnreachableStore(InMemoryDeadLetterStore):
         raise ConnectionRefusedError("database down")
 
 
-def test_the_alert_goes_out_even_when_the_record_cannot_be_written() -> None:
+def test_the_alert_goes_out_even_when_the_record_cannot_be_written(tmp_path: Path) -> None:
     alerter = RecordingAlerter()
-    settings = Settings(queue_url="memory://", database_url="sqlite:///unused.sqlite3")
+    settings = in_process_settings(tmp_path)
     broker = build_broker(settings, dead_letters=UnreachableStore(), alerter=alerter)
     assert isinstance(broker, StubBroker)
     harness = Harness(broker=broker, store=InMemoryDeadLetterStore(), alerter=alerter)

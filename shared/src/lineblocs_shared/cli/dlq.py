@@ -24,6 +24,8 @@ from lineblocs_shared.reliability.failures import operations as ops
 from lineblocs_shared.reliability.failures.store import SqlDeadLetterStore
 from lineblocs_shared.settings import Settings, load_settings
 
+RAW_BODY_SHOWN = 400
+
 app = typer.Typer(no_args_is_help=True, help="Dead letters: list, show, replay, purge.")
 
 
@@ -101,7 +103,19 @@ def _fields(letter: DeadLetter) -> list[tuple[str, str]]:
         ("replays", str(letter.replay_count)),
         ("replayed at", _when(letter.replayed_at)),
         ("replay message", letter.replay_message_id or "-"),
+        *_body_fields(letter),
     ]
+
+
+def _body_fields(letter: DeadLetter) -> list[tuple[str, str]]:
+    """A body refused before it became a message: its length, and the first bytes kept."""
+    if letter.body_length is None:
+        return []
+    kept = "(not kept: over the size limit)"
+    if letter.raw_body is not None:
+        shown = letter.raw_body[:RAW_BODY_SHOWN].decode("utf-8", errors="backslashreplace")
+        kept = repr(shown) + (" …" if len(letter.raw_body) > RAW_BODY_SHOWN else "")
+    return [("body length", f"{letter.body_length:,} bytes"), ("raw body", kept)]
 
 
 @app.command("replay")
@@ -130,7 +144,8 @@ def replay(
         typer.echo(f"dead letter {result.dead_letter_id}: {_describe(result)}")
     if not results:
         typer.echo(f"no dead letters of actor {actor} to replay")
-    if any(result.outcome is ops.ReplayOutcome.REDACTED for result in results):
+    unsent = (ops.ReplayOutcome.REDACTED, ops.ReplayOutcome.UNREADABLE)
+    if any(result.outcome in unsent for result in results):
         raise typer.Exit(1)
 
 
@@ -139,6 +154,8 @@ def _describe(result: ops.ReplayResult) -> str:
         return f"replayed as message {result.message_id}"
     if result.outcome is ops.ReplayOutcome.ALREADY_REPLAYED:
         return f"already replayed (message {result.message_id or '?'}), nothing sent"
+    if result.outcome is ops.ReplayOutcome.UNREADABLE:
+        return "not replayed: it was refused before it could be read as a message"
     return "not replayed: its stored arguments had secrets redacted"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field
 
 from lineblocs_shared.db.types import UTCDateTime
@@ -91,6 +91,10 @@ class DeadLetter(JobsTable, table=True):  # type: ignore[no-redef]  # pydantic p
     replayed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     replay_message_id: str | None = Field(default=None, max_length=64)
     alerted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A body refused before it could be read as a message: its first bytes (secrets masked) and
+    # its length; an oversized one keeps its length only.
+    raw_body: bytes | None = Field(default=None, sa_type=LargeBinary)
+    body_length: int | None = None
 
 
 class OutboxMessage(JobsTable, table=True):

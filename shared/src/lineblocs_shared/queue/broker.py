@@ -11,14 +11,10 @@ from typing import Any
 
 import dramatiq
 import pika
-from dramatiq.brokers.rabbitmq import RabbitmqBroker
-from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (
     AgeLimit,
-    Callbacks,
     CurrentMessage,
     Middleware,
-    Pipelines,
     ShutdownNotifications,
     TimeLimit,
 )
@@ -26,7 +22,9 @@ from sqlalchemy import Engine
 
 from lineblocs_shared.db import make_engine
 from lineblocs_shared.errors import BrokerUnavailable
+from lineblocs_shared.queue.guarded import GuardedRabbitmqBroker, GuardedStubBroker
 from lineblocs_shared.queue.prefetch import QueuePrefetch
+from lineblocs_shared.queue.thread_guard import ThreadGuard
 from lineblocs_shared.reliability.failures.alerts import Alerter, SentryAlerter
 from lineblocs_shared.reliability.failures.recorder import DeadLetterRecorder
 from lineblocs_shared.reliability.failures.retries import ClassifiedRetries, RetryPolicy
@@ -92,11 +90,12 @@ def _middleware(
         # First: its before-hook runs first and its after-hook last, so every log line of a
         # message carries the message's context.
         LogContext(),
+        ThreadGuard(),
         AgeLimit(),
         TimeLimit(time_limit=DEFAULT_TIME_LIMIT_MS),
         ShutdownNotifications(),
-        Callbacks(),
-        Pipelines(),
+        # No Callbacks, no Pipelines: nothing of ours chains messages, and a message that asks
+        # for it (on_success, pipe_target…) is refused unread (`queue/envelope.py`).
         CurrentMessage(),
         # Retry transient failures, fail fatal ones; then record + alert each failed message.
         ClassifiedRetries(default=DEFAULT_RETRY_POLICY),
@@ -123,14 +122,21 @@ def build_broker(
     dead_letters: DeadLetterStore | None = None,
     alerter: Alerter | None = None,
 ) -> dramatiq.Broker:
-    """RabbitMQ with publisher confirms, or the in-process broker for the embedded mode."""
+    """RabbitMQ with publisher confirms, or the in-process broker for the embedded mode; both
+    read every delivered body with `envelope.read_envelope` before Dramatiq does."""
     middleware = project_middleware(
         settings, engine=engine, dead_letters=dead_letters, alerter=alerter
     )
+    limit = settings.max_message_bytes
     if settings.uses_embedded_broker:
-        return StubBroker(middleware=middleware)
+        return GuardedStubBroker(max_message_bytes=limit, middleware=middleware)
     # Confirms on: an enqueue returns only once RabbitMQ has taken the message.
-    return RabbitmqBroker(url=settings.queue_url, confirm_delivery=True, middleware=middleware)
+    return GuardedRabbitmqBroker(
+        max_message_bytes=limit,
+        url=settings.queue_url,
+        confirm_delivery=True,
+        middleware=middleware,
+    )
 
 
 def install_broker(settings: Settings, *, engine: Engine | None = None) -> dramatiq.Broker:

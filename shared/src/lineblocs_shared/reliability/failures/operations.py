@@ -24,6 +24,10 @@ AGE = re.compile(r"^\s*(?P<amount>\d+)\s*(?P<unit>[smhdw])\s*$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 # `dlq replay --actor A` replays at most this many records per run.
 MAX_BULK_REPLAY = 10_000
+# A body refused unread has nothing to replay: what it should have been is for a person to say.
+UNREADABLE_REASONS = frozenset(
+    {failure.DeadLetterReason.MALFORMED.value, failure.DeadLetterReason.OVERSIZED.value}
+)
 
 
 class DeadLetterNotFound(ExpectedFailure):
@@ -38,6 +42,7 @@ class ReplayOutcome(StrEnum):
     REPLAYED = "replayed"
     ALREADY_REPLAYED = "already_replayed"  # a replay of this record happened before: no-op
     REDACTED = "redacted"  # its stored arguments lost a secret: replaying would send garbage
+    UNREADABLE = "unreadable"  # refused before it was a message (malformed, oversized)
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,8 @@ def replay(
         return ReplayResult(
             dead_letter_id, ReplayOutcome.ALREADY_REPLAYED, letter.replay_message_id
         )
+    if letter.reason in UNREADABLE_REASONS:
+        return ReplayResult(dead_letter_id, ReplayOutcome.UNREADABLE, None)
     stored_values = [json.loads(letter.args), json.loads(letter.kwargs), json.loads(letter.options)]
     if contains_redaction(stored_values):
         return ReplayResult(dead_letter_id, ReplayOutcome.REDACTED, None)

@@ -12,6 +12,8 @@ class DeadLetterReason(StrEnum):
     AGE_LIMIT = "age_limit"  # waited in the queue longer than its max_age
     UNKNOWN_ACTOR = "unknown_actor"  # no actor of that name in this process
     REJECTED = "rejected"  # failed by some other middleware
+    MALFORMED = "malformed"  # a body that is not a message of ours: refused unread
+    OVERSIZED = "oversized"  # a body over MAX_MESSAGE_BYTES: refused unread, size kept only
 
 
 # Dramatiq's own keys (kept compatible: `retries` counts failed attempts so far).

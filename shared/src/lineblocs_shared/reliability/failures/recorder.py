@@ -1,13 +1,19 @@
-"""Record and alert every dead letter, in the one hook all of them pass: `after_nack`.
+"""Record and alert every dead letter, in the two hooks all of them pass.
 
 Whatever kills a message — a fatal error or exhausted retries (`ClassifiedRetries`), the age
 limit (`AgeLimit`), an actor this process does not know (the worker itself) — ends in
 `message.fail()`, then a nack (RabbitMQ moves it to `Q.XQ`, the stub broker to its dead-letter
-list), then `after_nack`. Recording there gives exactly one record and one alert per message.
+list), then `after_nack`. A body refused before it became a message (`queue/guarded.py`) is
+nacked by the consumer, which announces it with `after_refuse_envelope`.
+
+One record per message id (the store refreshes a repeated one) and one alert per record: the
+alert is claimed in the database first (`claim_alert`), so concurrent deliveries of one poison
+message alert once. A claim whose alert could not be sent is released for the next delivery.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import traceback
@@ -21,12 +27,18 @@ from dramatiq.middleware import AgeLimit, Middleware, SkipMessage
 
 from lineblocs_shared.clock import Clock, SystemClock
 from lineblocs_shared.models.jobs import DeadLetter, DeadLetterStatus
+from lineblocs_shared.queue.envelope import Malformed as MalformedMessage
+from lineblocs_shared.queue.envelope import Refusal
 from lineblocs_shared.reliability.failures import options as failure
 from lineblocs_shared.reliability.failures.alerts import Alerter
 from lineblocs_shared.reliability.failures.options import DeadLetterReason
 from lineblocs_shared.reliability.failures.store import DeadLetterStore
 from lineblocs_shared.reliability.observability import metrics
-from lineblocs_shared.reliability.observability.redaction import redact_arguments, scrub_text
+from lineblocs_shared.reliability.observability.redaction import (
+    mask_secrets,
+    redact_arguments,
+    scrub_text,
+)
 from lineblocs_shared.reliability.periodic.ledger import RunLedger
 
 logger = logging.getLogger(__name__)
@@ -57,25 +69,41 @@ class DeadLetterRecorder(Middleware):
             message.options[failure.REASON] = reason.value
 
     def after_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
-        now = self._clock.now()
         reason = reason_of(broker, message)
         exception = actor_exception(message, reason)
-        letter = dead_letter_of(message, reason=reason, exception=exception, now=now)
+        letter = dead_letter_of(message, reason=reason, exception=exception, now=self._now())
+        self._dead_letter(letter, exception)
+
+    def after_refuse_envelope(self, broker: dramatiq.Broker, refusal: Refusal) -> None:
+        self._dead_letter(refused_letter(refusal, now=self._now()), None)
+
+    def _now(self) -> datetime:
+        return self._clock.now()
+
+    def _dead_letter(self, letter: DeadLetter, exception: BaseException | None) -> None:
         metrics.record_dead_letter(letter.actor_name, letter.queue_name, letter.reason)
         stored = self._record(letter)
         self._mark_runs_dead(letter)
-        if stored is not None and stored.alerted_at is not None:
-            return  # alerted when this message was first dead-lettered
-        try:
-            alert_id = self._alerter.alert(stored or letter, exception)
-        except Exception:
-            logger.exception("could not alert on dead letter %s", message.message_id)
+        if stored is None or stored.id is None:
+            self._send(letter, exception)  # unrecorded: alert all the same, tagged so
             return
-        if stored is not None and stored.id is not None and alert_id is not None:
-            try:
-                self._store.mark_alerted(stored.id, at=now)
-            except Exception:
-                logger.exception("could not mark dead letter %s alerted", stored.id)
+        if not self._store.claim_alert(stored.id, at=letter.last_seen_at):
+            return  # alerted already: by an earlier delivery, or a concurrent one
+        if self._send(stored, exception) is None:
+            self._release_alert(stored.id)
+
+    def _send(self, letter: DeadLetter, exception: BaseException | None) -> str | None:
+        try:
+            return self._alerter.alert(letter, exception)
+        except Exception:
+            logger.exception("could not alert on dead letter of message %s", letter.message_id)
+            return None
+
+    def _release_alert(self, dead_letter_id: int) -> None:
+        try:
+            self._store.release_alert(dead_letter_id)
+        except Exception:
+            logger.exception("could not release the alert claim of dead letter %s", dead_letter_id)
 
     def _record(self, letter: DeadLetter) -> DeadLetter | None:
         try:
@@ -166,3 +194,43 @@ def dead_letter_of(
 
 def _json(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
+
+
+# What a refused body's record keeps of it; the column is a BLOB (64 KiB).
+RAW_BODY_KEPT = 16 * 1024
+UNREADABLE = "?"
+
+
+def refused_letter(refusal: Refusal, *, now: datetime) -> DeadLetter:
+    """The record of a body refused before it became a message: what could be read of it, the
+    problem, its length, and its first bytes with secrets masked (none of an oversized one)."""
+    kept = None if refusal.reason == DeadLetterReason.OVERSIZED else refusal.body[:RAW_BODY_KEPT]
+    return DeadLetter(
+        message_id=refusal.message_id or raw_message_id(refusal.body),
+        queue_name=q_name(refusal.queue_name),
+        actor_name=refusal.actor_name or UNREADABLE,
+        args="[]",
+        kwargs="{}",
+        options="{}",
+        reason=DeadLetterReason(refusal.reason).value,
+        exception_class=failure.error_class_name(MalformedMessage()),
+        exception_text=scrub_text(refusal.problem),
+        traceback=None,
+        attempts=0,
+        first_seen_at=now,
+        last_seen_at=now,
+        status=DeadLetterStatus.DEAD,
+        raw_body=None if kept is None else mask_bytes(kept),
+        body_length=refusal.size,
+    )
+
+
+def raw_message_id(body: bytes) -> str:
+    """A body without a usable message id gets one from its bytes: the same bytes published
+    again are the same dead letter (one record, one alert)."""
+    return "raw-" + hashlib.sha256(body).hexdigest()[:40]
+
+
+def mask_bytes(body: bytes) -> bytes:
+    """`body` with secrets masked; byte for byte the same elsewhere, UTF-8 or not."""
+    return mask_secrets(body.decode("latin-1")).encode("latin-1", errors="replace")

@@ -37,7 +37,14 @@ class DeadLetterStore(Protocol):
         """Insert, or refresh the row of the same message id; returns the stored row."""
         ...
 
-    def mark_alerted(self, dead_letter_id: int, *, at: datetime) -> None: ...
+    def claim_alert(self, dead_letter_id: int, *, at: datetime) -> bool:
+        """Set `alerted_at` if it is not set yet: True for the one caller that set it, who
+        sends the alert; every other (concurrent) caller gets False."""
+        ...
+
+    def release_alert(self, dead_letter_id: int) -> None:
+        """Undo `claim_alert` (the alert could not be sent): the next dead-lettering alerts."""
+        ...
 
     def get(self, dead_letter_id: int) -> DeadLetter | None: ...
 
@@ -89,8 +96,14 @@ class SqlDeadLetterStore:
             raise LookupError(f"dead letter of message {letter.message_id} vanished")
         return stored
 
-    def mark_alerted(self, dead_letter_id: int, *, at: datetime) -> None:
-        self._update(self._table.c.id == dead_letter_id, alerted_at=at)
+    def claim_alert(self, dead_letter_id: int, *, at: datetime) -> bool:
+        # The database decides: of concurrent claims, one UPDATE changes the row.
+        table = self._table
+        claimed = (table.c.id == dead_letter_id) & table.c.alerted_at.is_(None)
+        return self._update(claimed, alerted_at=at) == 1
+
+    def release_alert(self, dead_letter_id: int) -> None:
+        self._update(self._table.c.id == dead_letter_id, alerted_at=None)
 
     def get(self, dead_letter_id: int) -> DeadLetter | None:
         return self._first(select(DeadLetter).where(col(DeadLetter.id) == dead_letter_id))
@@ -174,9 +187,17 @@ class InMemoryDeadLetterStore:
             self._rows[new_id] = letter.model_copy(update={"id": new_id})
             return self._rows[new_id].model_copy()
 
-    def mark_alerted(self, dead_letter_id: int, *, at: datetime) -> None:
+    def claim_alert(self, dead_letter_id: int, *, at: datetime) -> bool:
         with self._lock:
-            self._rows[dead_letter_id].alerted_at = at
+            row = self._rows[dead_letter_id]
+            if row.alerted_at is not None:
+                return False
+            row.alerted_at = at
+            return True
+
+    def release_alert(self, dead_letter_id: int) -> None:
+        with self._lock:
+            self._rows[dead_letter_id].alerted_at = None
 
     def get(self, dead_letter_id: int) -> DeadLetter | None:
         row = self._rows.get(dead_letter_id)

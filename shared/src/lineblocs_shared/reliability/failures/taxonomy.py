@@ -213,6 +213,13 @@ def _os_level(exc: BaseException) -> ErrorKind | None:
     return ErrorKind.TRANSIENT if isinstance(exc, ConnectionError | TimeoutError) else None
 
 
+def _programming(exc: BaseException) -> ErrorKind | None:
+    # Code that calls an actor or a function with the wrong arguments, or uses an attribute a
+    # value does not have, fails the same way on every attempt: retrying it for hours only
+    # delays the alert (an actor given positional or unknown arguments raises TypeError).
+    return ErrorKind.FATAL if isinstance(exc, TypeError | AttributeError | NameError) else None
+
+
 CLASSIFIERS: tuple[Classifier, ...] = (
     _ours,
     _dramatiq,
@@ -222,4 +229,5 @@ CLASSIFIERS: tuple[Classifier, ...] = (
     _braintree,
     _httpx,
     _os_level,
+    _programming,
 )

@@ -20,6 +20,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
+from lineblocs_shared.reliability.observability.redaction import mask_secrets
 from lineblocs_shared.settings import Settings
 
 CONTEXT_FIELDS = ("message_id", "actor", "queue", "run_id")
@@ -66,23 +67,27 @@ class ContextFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, context, extras, exception."""
+    """One JSON object per line: time, level, logger, message, context, extras, exception.
+
+    Every text is cut at `redaction.MAX_TEXT` and has its secrets masked before it is encoded:
+    a message's arguments reach log lines through Dramatiq's failure line and pydantic's errors.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": mask_secrets(record.getMessage()),
             "pid": record.process,  # a worker container runs several worker processes
         }
         for name, value in vars(record).items():
             if name not in _RECORD_ATTRIBUTES and not name.startswith("_"):
-                entry[name] = value
+                entry[name] = mask_secrets(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = mask_secrets(self.formatException(record.exc_info))
         if record.stack_info:
-            entry["stack"] = self.formatStack(record.stack_info)
+            entry["stack"] = mask_secrets(self.formatStack(record.stack_info))
         # default=str: an extra that JSON cannot hold must not lose the whole line.
         return json.dumps(entry, default=str, ensure_ascii=False)
 
@@ -92,6 +97,10 @@ class TextFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The line and its traceback, cut and with secrets masked (see `JsonFormatter`)."""
+        return mask_secrets(super().format(record))
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         line = super().formatMessage(record)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import dramatiq
 from dramatiq.middleware.prometheus import DB_PATH, Prometheus
 
+from lineblocs_shared.reliability.observability.message_tally import Flusher, MessageTally, Sinks
 from lineblocs_shared.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -163,7 +165,8 @@ def serve_metrics() -> int:
 
 
 class PrometheusMetrics(Prometheus):
-    """Dramatiq's Prometheus middleware with our metrics and our exposition port.
+    """Dramatiq's Prometheus middleware with our metrics, our exposition port, and its per-message
+    metrics counted in memory and flushed once a second (`message_tally`).
 
     Inert until a dramatiq worker process boots: the demo's and the tests' in-process workers,
     the scheduler and CLI publishers never emit `process_boot`, and Dramatiq's own hooks would
@@ -174,6 +177,9 @@ class PrometheusMetrics(Prometheus):
         super().__init__()
         self._port = settings.metrics_port
         self._booted = False
+        self._tally: MessageTally | None = None
+        self._flusher: Flusher | None = None
+        self._started: dict[str, float] = {}
 
     @property
     def forks(self) -> list[Any]:
@@ -183,9 +189,20 @@ class PrometheusMetrics(Prometheus):
         _store_metrics_in(Path(DB_PATH))
         super().after_process_boot(broker)
         enable_metrics(Path(DB_PATH))
+        tally = self._tally = MessageTally(tuple(self.message_durations._upper_bounds))
+        sinks = Sinks(
+            total=self.total_messages,
+            errored=self.total_errored_messages,
+            in_progress=self.inprogress_messages,
+            durations=self.message_durations,
+        )
+        self._flusher = Flusher(lambda: tally.flush(sinks))
+        self._flusher.start()
         self._booted = True
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
+        if self._flusher is not None:
+            self._flusher.stop()  # what was counted last reaches the files before they close
         if self._booted:
             super().after_worker_shutdown(broker, worker)
 
@@ -202,13 +219,23 @@ class PrometheusMetrics(Prometheus):
             super().before_delay_message(broker, message)
 
     def before_process_message(self, broker: dramatiq.Broker, message: Any) -> None:
-        if self._booted:
-            super().before_process_message(broker, message)
+        if self._tally is None:
+            return
+        labels = (message.queue_name, message.actor_name)
+        if message.message_id in self.delayed_messages:  # rare: a delayed message now due
+            self.delayed_messages.discard(message.message_id)
+            self.inprogress_delayed_messages.labels(*labels).dec()
+        self._started[message.message_id] = time.monotonic()
+        self._tally.started(labels)
 
     def after_process_message(
         self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: Any = None
     ) -> None:
-        if self._booted:
-            super().after_process_message(broker, message, result=result, exception=exception)
+        if self._tally is None:
+            return
+        started = self._started.pop(message.message_id, None)
+        elapsed_ms = 0.0 if started is None else (time.monotonic() - started) * 1000
+        labels = (message.queue_name, message.actor_name)
+        self._tally.finished(labels, duration_ms=elapsed_ms, errored=exception is not None)
 
     after_skip_message = after_process_message
