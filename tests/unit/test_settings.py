@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from lineblocs_billing.settings import BillingSettings
 from lineblocs_maintenance.settings import MaintenanceSettings
+from lineblocs_notifications.settings import NotificationSettings
 from lineblocs_shared.errors import ConfigError
 from lineblocs_shared.settings import Settings, load_settings
 
@@ -15,11 +17,20 @@ REPO = Path(__file__).resolve().parents[2]
 MYSQL = "mysql+pymysql://jobs:s3cr3t-pw@db:3306/lineblocs"
 AMQP = "amqp://jobs:s3cr3t-pw@mq:5672/lineblocs"
 
+# Every environment variable the shared package and the services read.
+ALL_SETTINGS = sorted(
+    {
+        name.upper()
+        for model in (Settings, BillingSettings, MaintenanceSettings, NotificationSettings)
+        for name in model.model_fields
+    }
+)
+
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(Settings.model_fields) + list(MaintenanceSettings.model_fields):
-        monkeypatch.delenv(name.upper(), raising=False)
+    for name in ALL_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no developer .env leaks in
 
 
@@ -97,7 +108,5 @@ def test_settings_are_frozen() -> None:
 
 def test_env_example_lists_every_setting() -> None:
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", (REPO / ".env.example").read_text(), re.M))
-    expected = {name.upper() for name in Settings.model_fields} | {
-        name.upper() for name in MaintenanceSettings.model_fields
-    }
+    expected = set(ALL_SETTINGS)
     assert expected <= listed, f"missing from .env.example: {sorted(expected - listed)}"

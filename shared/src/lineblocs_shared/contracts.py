@@ -145,3 +145,18 @@ PAYMENT_FAILED = Contract(queue=Queues.NOTIFICATIONS, actor="payment_failed", pa
 PAYMENT_RECEIPT = Contract(
     queue=Queues.NOTIFICATIONS, actor="payment_receipt", payload=PaymentReceipt
 )
+
+
+class WorkspaceSuspended(Payload):
+    """A workspace's suspension was initiated: its invoice is unpaid after the last dunning try."""
+
+    workspace_id: int
+    creator_id: int
+    invoice_id: int
+    suspension_id: int
+    suspended_at: Instant
+
+
+WORKSPACE_SUSPENDED = Contract(
+    queue=Queues.NOTIFICATIONS, actor="workspace_suspended", payload=WorkspaceSuspended
+)

@@ -10,10 +10,10 @@ from dramatiq.brokers.stub import StubBroker
 from pydantic import ValidationError
 
 from lineblocs_billing.settling.attempts import attempt_key
-from lineblocs_billing.settling.declined import last_four
 from lineblocs_billing.settling.dunning import DunningPolicy
 from lineblocs_billing.settling.locks import InProcessPeriodLocks
 from lineblocs_billing.settling.paid import confirmation_number
+from lineblocs_shared.cards import last_four
 from lineblocs_shared.contracts import PaymentFailed
 from lineblocs_shared.queue.inprocess_worker import start_worker
 from lineblocs_shared.queue.prefetch import QueuePrefetch

@@ -1,5 +1,6 @@
 """How the shared CLI finds the notifications service (entry point `lineblocs_jobs.services`)."""
 
+from lineblocs_notifications.cli import app
 from lineblocs_shared.contracts import Queues
 from lineblocs_shared.registry import ServiceSpec
 
@@ -8,4 +9,5 @@ SERVICE = ServiceSpec(
     summary="background e-mails: inactivity, usage triggers, trials, cards, surveys, payments",
     worker_module="lineblocs_notifications.worker",
     queues=(Queues.NOTIFICATIONS,),
+    cli=app,
 )

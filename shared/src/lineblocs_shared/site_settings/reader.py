@@ -32,6 +32,7 @@ from lineblocs_shared.site_settings.values import (
     BraintreeEnvironment,
     E,
     GatewayChoice,
+    MailgunCredentials,
     SmtpEncryption,
     SmtpSettings,
     StripeMode,
@@ -230,6 +231,14 @@ class SiteSettings:
         if not 0 < port < 65536:
             raise ConfigError(f"{found.where()} = {port} is not a TCP port")
         return port
+
+    @property
+    def mailgun(self) -> MailgunCredentials:
+        """Mailgun's sending domain and API key (mail_provider = mailgun); ConfigError if unset."""
+        return MailgunCredentials(
+            domain=self._credential("mailgun_domain", what="the Mailgun domain"),
+            api_key=self._credential("mailgun_api_key", what="the Mailgun API key"),
+        )
 
     @property
     def contact_email(self) -> str:

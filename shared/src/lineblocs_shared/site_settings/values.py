@@ -63,6 +63,12 @@ class SmtpSettings:
     encryption: SmtpEncryption
 
 
+@dataclass(frozen=True)
+class MailgunCredentials:
+    domain: str
+    api_key: str = field(repr=False)
+
+
 def to_str(found: Found) -> str:
     """A string setting, trimmed: whitespace pasted with a key would only break it."""
     raw = found.raw

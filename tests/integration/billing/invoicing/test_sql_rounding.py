@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, Integer, Numeric, literal, select
 
-from lineblocs_billing.invoicing.rounding import div_half_up, whole_cents
+from lineblocs_shared.db.rounding import div_half_up, whole_cents
 from lineblocs_shared.db.types import round_half_up
 
 pytestmark = pytest.mark.integration

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from lineblocs_billing.cli.parsing import parse_day, parse_now
+from lineblocs_billing.cli.parsing import parse_day
 from lineblocs_billing.invoicing.preview import preview_json
+from lineblocs_shared.cli.options import parse_instant
 from lineblocs_shared.clock import SystemClock
 from lineblocs_shared.db import make_engine
 from lineblocs_shared.settings import load_settings
@@ -19,7 +20,7 @@ def preview(
     now: str | None = typer.Option(None, "--now", help="ISO-8601 instant taken as now (UTC)"),
 ) -> None:
     """Print one JSON object: the invoice of a period, computed without writing anything."""
-    at = parse_now(now) or SystemClock().now()
+    at = parse_instant(now) or SystemClock().now()
     start = parse_day(period_start)
     engine = make_engine(load_settings().database_url, pool_size=1)
     try:

@@ -22,10 +22,10 @@ from rich.progress import (
 )
 
 from lineblocs_billing import bootstrap
-from lineblocs_billing.cli.parsing import parse_now
 from lineblocs_billing.distribution.distributor import DistributionReport, Distributor, distribute
 from lineblocs_billing.distribution.scan import count_billable
 from lineblocs_billing.handlers import DistributionIncomplete, distribute_bills
+from lineblocs_shared.cli.options import parse_instant
 from lineblocs_shared.contracts import Message
 from lineblocs_shared.db import ping
 from lineblocs_shared.errors import ConfigError
@@ -46,7 +46,7 @@ def run(
     ),
 ) -> None:
     """Enqueue one bill message per billable subscription and due period."""
-    at = parse_now(now)
+    at = parse_instant(now)
     deps = bootstrap.build(load_settings(), pool_size=1)
     try:
         if at is not None and at > deps.clock.now() and not dry_run:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lineblocs_billing.invoicing import usage
-from lineblocs_billing.invoicing.balance import balance_before
 from lineblocs_billing.invoicing.draft import InvoiceDraft, subscription_debit_key
 from lineblocs_billing.invoicing.inputs import (
     BillingSubject,
@@ -33,6 +32,7 @@ from lineblocs_billing.invoicing.subject_query import read_subject as query_subj
 from lineblocs_billing.invoicing.unattributed import unattributed_of_creator
 from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import BillingCycle
+from lineblocs_shared.prepaid import Attribution, balance_before
 from lineblocs_shared.reliability.failures.taxonomy import FatalError
 
 
@@ -109,7 +109,7 @@ def read_period_facts(
     period: BillingPeriod,
 ) -> PeriodFacts:
     session, start, end = uow.session, period.start, period.end
-    scope = usage.Attribution(
+    scope = Attribution(
         workspace_id=workspace.id,
         creator_id=workspace.creator_id,
         creator_workspaces=subject.creator_workspaces,

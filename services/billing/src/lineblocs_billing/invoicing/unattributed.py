@@ -15,13 +15,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from lineblocs_billing.invoicing.usage import (
-    DEBITS,
-    WORKSPACES,
-    Attribution,
-    period_parameters,
-    usage_in_period,
-)
+from lineblocs_billing.invoicing.usage import WORKSPACES, period_parameters, usage_in_period
+from lineblocs_shared.prepaid import DEBITS, Attribution
 
 
 def unattributed_of_creator(

@@ -14,10 +14,8 @@ than running them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from enum import IntEnum
 from functools import lru_cache
 from typing import Any
@@ -34,18 +32,21 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
-    union_all,
 )
 from sqlmodel import Session
 
-from lineblocs_billing.invoicing.rounding import div_half_up, whole_cents
+from lineblocs_shared.db.rounding import div_half_up, whole_cents
 from lineblocs_shared.db.types import UTCDateTime
-from lineblocs_shared.models.billing import Credit, Debit
 from lineblocs_shared.models.tenants import Workspace
 from lineblocs_shared.models.usage import Call
+from lineblocs_shared.prepaid import (
+    DEBITS,
+    Attribution,
+    as_int,
+    attributed_rows,
+    scope_parameters,
+)
 
-DEBITS: Table = Debit.__table__  # type: ignore[attr-defined]
-CREDITS: Table = Credit.__table__  # type: ignore[attr-defined]
 CALLS: Table = Call.__table__  # type: ignore[attr-defined]
 WORKSPACES: Table = Workspace.__table__  # type: ignore[attr-defined]
 
@@ -60,20 +61,6 @@ NUMBER_SOURCES = ("NUMBER_RENTAL", "DID_RENTAL")
 
 
 @dataclass(frozen=True)
-class Attribution:
-    """Which rows are the workspace's: its own, plus its creator's rows without a workspace
-    when the creator created exactly one workspace (this one)."""
-
-    workspace_id: int
-    creator_id: int
-    creator_workspaces: int
-
-    @property
-    def includes_creator_rows(self) -> bool:
-        return self.creator_workspaces == 1
-
-
-@dataclass(frozen=True)
 class UsageTotals:
     metered_calls: int  # CALL debits, after the allowance
     other_usage: int  # SMS, toll-free, data, TTS/STT and unknown sources: in full
@@ -85,28 +72,6 @@ class UsageTotals:
     @property
     def call_costs(self) -> int:
         return self.metered_calls + self.other_usage
-
-
-def attributed_rows(
-    table: Table,
-    *,
-    with_creator_rows: bool,
-    columns: Sequence[ColumnElement[Any]],
-    where: Sequence[ColumnElement[bool]],
-) -> Subquery:
-    """The workspace's rows of `table` as a subquery, for the parameters `workspace_id` and
-    `creator_id` (`scope_parameters`); UNION ALL keeps each half on an index."""
-    own = select(*columns).where(table.c.workspace_id == bindparam("workspace_id"), *where)
-    if not with_creator_rows:
-        return own.subquery()
-    creators = select(*columns).where(
-        table.c.workspace_id.is_(None), table.c.user_id == bindparam("creator_id"), *where
-    )
-    return union_all(own, creators).subquery()
-
-
-def scope_parameters(scope: Attribution) -> dict[str, Any]:
-    return {"workspace_id": scope.workspace_id, "creator_id": scope.creator_id}
 
 
 def usage_in_period(
@@ -222,12 +187,3 @@ def _call_charge(r: Any, allowance_seconds: int) -> ColumnElement[int]:
 
 def _sum_where(condition: ColumnElement[bool], amount: ColumnElement[int]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, amount), else_=0)), 0)
-
-
-def as_int(value: object) -> int:
-    """A SUM from MySQL is a DECIMAL: exact, and integral for sums of integers."""
-    if isinstance(value, Decimal):
-        if value != value.to_integral_value():
-            raise ValueError(f"expected an integral sum, got {value}")
-        return int(value)
-    return int(value or 0)  # type: ignore[call-overload]

@@ -19,8 +19,14 @@ from lineblocs_billing.settling.billee import Billee
 from lineblocs_billing.settling.closing import closed_columns
 from lineblocs_billing.settling.dunning import DunningPolicy
 from lineblocs_billing.settling.events import event_id
+from lineblocs_shared.cards import last_four
 from lineblocs_shared.clock import Clock
-from lineblocs_shared.contracts import PAYMENT_FAILED, PaymentFailed
+from lineblocs_shared.contracts import (
+    PAYMENT_FAILED,
+    WORKSPACE_SUSPENDED,
+    PaymentFailed,
+    WorkspaceSuspended,
+)
 from lineblocs_shared.db.rows import write_columns
 from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import Card, Invoice, WorkspaceSuspension
@@ -63,7 +69,7 @@ def record_declined(
         updated_at=now,
     )
     if policy.gives_up(failures=tries):
-        suspend_once(uow, invoice=invoice, billee=billee, now=now)
+        suspend_once(uow, record=record, invoice=invoice, billee=billee, now=now, clock=clock)
     period = _next_step(policy, tries, now=now)
     write_columns(uow.session, record, dunning_attempts=tries, **period)
     add_to_outbox(
@@ -100,32 +106,57 @@ def _notice(invoice: Invoice, billee: Billee, decline: Decline, tries: int) -> P
     )
 
 
-def last_four(last_4: str | None) -> str | None:
-    """At most the last four digits of what `users_cards.last_4` holds: a whole card number
-    stored there by mistake must not travel in an event. None when it holds no digit."""
-    digits = "".join(ch for ch in last_4 or "" if ch in "0123456789")
-    return digits[-4:] or None
-
-
-def suspend_once(uow: UnitOfWork, *, invoice: Invoice, billee: Billee, now: datetime) -> None:
-    """One INITIATED suspension for the unpaid invoice. The caller's `gave_up` transition (same
-    transaction, period row locked) is the guard; a row the site wrote for this invoice counts."""
+def suspend_once(
+    uow: UnitOfWork,
+    *,
+    record: BillingPeriodRecord,
+    invoice: Invoice,
+    billee: Billee,
+    now: datetime,
+    clock: Clock,
+) -> None:
+    """One INITIATED suspension for the unpaid invoice, and one `workspace_suspended` event.
+    The caller's `gave_up` transition (same transaction, period row locked) is the guard; a row
+    the site wrote for this invoice counts (and the site told its customer itself)."""
     suspensions = WorkspaceSuspension
     stmt = select(col(suspensions.id)).where(col(suspensions.invoice_id) == invoice.id)
     if uow.session.execute(stmt.limit(1)).first() is not None:
         return
-    uow.session.add(
-        WorkspaceSuspension(
+    suspension_id = _initiate_suspension(uow, invoice, billee.workspace_id, now)
+    assert invoice.id is not None
+    add_to_outbox(
+        uow.session,
+        WORKSPACE_SUSPENDED,
+        WorkspaceSuspended(
             workspace_id=billee.workspace_id,
-            suspended_at=now,
-            reason=SUSPENSION_REASON,
-            status="INITIATED",
+            creator_id=billee.creator_id,
             invoice_id=invoice.id,
-            suspension_initiated_at=now,
-        )
+            suspension_id=suspension_id,
+            suspended_at=now,
+        ),
+        event_id=event_id("workspace_suspended", record),
+        clock=clock,
     )
     log.warning(
         "workspace %s: invoice %s unpaid after the last dunning try; suspension initiated",
         billee.workspace_id,
         invoice.id,
     )
+
+
+def _initiate_suspension(
+    uow: UnitOfWork, invoice: Invoice, workspace_id: int, now: datetime
+) -> int:
+    """The new suspension row's id."""
+    suspension = WorkspaceSuspension(
+        workspace_id=workspace_id,
+        suspended_at=now,
+        reason=SUSPENSION_REASON,
+        status="INITIATED",
+        invoice_id=invoice.id,
+        suspension_initiated_at=now,
+    )
+    uow.session.add(suspension)
+    uow.session.flush()  # its id, for the event
+    assert suspension.id is not None
+    return suspension.id

@@ -100,6 +100,11 @@ def enable_metrics(directory: Path) -> None:
         )
 
 
+def metrics_enabled() -> bool:
+    """Whether this process records metrics (a booted worker, or after `enable_metrics`)."""
+    return _metrics is not None
+
+
 def disable_metrics() -> None:
     """Forget our metrics in this process: recording becomes a no-op again."""
     global _metrics

@@ -1,0 +1,1 @@
+"""The e-mails the service sends: what each is called, muted by, and made from."""
