@@ -19,6 +19,7 @@ from benchmarks import (
     bulk_publish,
     invoice_preview,
     middleware_throughput,
+    notifications_throughput,
 )
 from benchmarks.support import DEFAULT_AMQP_URL, DEFAULT_MYSQL_URL, machine_rows, print_table
 
@@ -28,6 +29,7 @@ BENCHMARKS = (
     "invoice_preview",
     "billing_distributor",
     "billing_throughput",
+    "notifications_throughput",
 )
 
 
@@ -75,6 +77,9 @@ def main(argv: list[str]) -> int:
         all_met &= billing_distributor.run(args.amqp_url, mysql_url, **billing_sizes, **repeat)
     if "billing_throughput" in chosen:
         all_met &= billing_throughput.run(args.amqp_url, mysql_url, **billing_sizes)
+    if "notifications_throughput" in chosen:
+        mails = {"mails": args.messages} if args.messages else {}
+        all_met &= notifications_throughput.run(args.amqp_url, mysql_url, **mails)
     return 0 if all_met else 1
 
 

@@ -12,7 +12,6 @@ sampled throughout. Goals: ≥ 200 bills/s at 0 ms; ≤ 150 MiB per worker proce
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -22,19 +21,24 @@ from sqlalchemy import Engine, text
 
 from benchmarks.billing_support import DuePeriod, bench_vhost, seed_billable
 from benchmarks.invoice_preview import bench_database
-from benchmarks.support import print_table, verdict
+from benchmarks.support import (
+    SERVERS,
+    print_table,
+    sample_rss,
+    servers_cpu,
+    verdict,
+    worker_env,
+    workers_cpu,
+)
 from lineblocs_billing.distribution.distributor import Distributor, distribute
 from lineblocs_shared.clock import SystemClock
 from lineblocs_shared.queue.bulk import BulkPublisher
 from lineblocs_shared.settings import load_settings
-from tests.support.proc_sockets import cpu_seconds, rss_kib
 from tests.support.worker_supervisor import WorkerSupervisor, worker_argv
 
 SUBSCRIPTIONS = 10_000
 LATENCIES_MS = (0, 50)
 WORKERS = 2
-# The servers sharing the machine's CPUs with the workers, by process name (/proc/<pid>/comm).
-SERVERS = {"MariaDB": "mariadbd", "RabbitMQ": "beam.smp"}
 THREADS = 8
 GOAL_PER_S = 200
 GOAL_RSS_MIB = 150
@@ -113,7 +117,13 @@ def _run_one(
         seed_billable(engine, subscriptions, period=DuePeriod.ended_yesterday(), cards=True)
         database_url = engine.url.render_as_string(False)
         workers = WorkerSupervisor(log_dir=Path(logs))
-        env = _worker_env(database_url, vhost_url, latency_ms=latency_ms, threads=threads)
+        env = worker_env(
+            database_url,
+            vhost_url,
+            threads,
+            PAYMENT_GATEWAY_OVERRIDE="fake",
+            FAKE_GATEWAY_LATENCY_MS=str(latency_ms),
+        )
         for n in range(1, WORKERS + 1):
             workers.add(f"worker-{n}", worker_argv("billing", threads=threads), env)
         workers.start()
@@ -131,33 +141,11 @@ def _run_one(
     return result
 
 
-def _worker_env(
-    database_url: str, amqp_url: str, *, latency_ms: int, threads: int
-) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "BRAINTREE_"))}
-    env.update(
-        ENVIRONMENT="development",
-        DATABASE_URL=database_url,
-        QUEUE_URL=amqp_url,
-        PAYMENT_GATEWAY_OVERRIDE="fake",
-        FAKE_GATEWAY_LATENCY_MS=str(latency_ms),
-        WORKER_THREADS=str(threads),
-        DB_POOL_SIZE=str(threads),
-        # As deployed: INFO, one JSON object per line (to a file here).
-        LOG_LEVEL="INFO",
-        LOG_FORMAT="json",
-        HEALTH_PORT="0",
-        METRICS_PORT="0",
-        SENTRY_DSN="",
-    )
-    return env
-
-
 def _measure(
     engine: Engine, distributor: Distributor, workers: WorkerSupervisor, result: Result
 ) -> None:
-    cpu_before = _workers_cpu(workers)
-    servers_before = _servers_cpu()
+    cpu_before = workers_cpu(workers)
+    servers_before = servers_cpu()
     started = time.monotonic()
     report = distribute(distributor)
     result.distribute_s = time.monotonic() - started
@@ -165,7 +153,7 @@ def _measure(
         raise RuntimeError(f"distribution incomplete: {report.line()}")
     marks: dict[float, float] = {}  # fraction paid -> seconds since the start
     while (paid := _paid(engine)) < result.bills:
-        _sample_rss(workers, result.peak_rss_kib)
+        sample_rss(workers, result.peak_rss_kib)
         for fraction in (0.1, 0.9):
             if paid >= fraction * result.bills:
                 marks.setdefault(fraction, time.monotonic() - started)
@@ -173,14 +161,14 @@ def _measure(
             raise RuntimeError(f"{paid} of {result.bills} paid after {TIMEOUT_S}s")
         time.sleep(POLL_S)
     result.total_s = time.monotonic() - started
-    result.worker_cpu_s = _workers_cpu(workers) - cpu_before
+    result.worker_cpu_s = workers_cpu(workers) - cpu_before
     result.server_cpu_s = {
         name: None if before is None or after is None else after - before
         for (name, before), after in zip(
-            servers_before.items(), _servers_cpu().values(), strict=True
+            servers_before.items(), servers_cpu().values(), strict=True
         )
     }
-    _sample_rss(workers, result.peak_rss_kib)
+    sample_rss(workers, result.peak_rss_kib)
     steady = marks.get(0.9, result.total_s) - marks.get(0.1, 0.0)
     result.steady_per_s = 0.8 * result.bills / steady if steady > 0 else 0.0
 
@@ -189,38 +177,6 @@ def _paid(engine: Engine) -> int:
     with engine.connect() as conn:
         sql = "SELECT COUNT(*) FROM lbj_billing_periods WHERE state = 'paid'"
         return int(conn.execute(text(sql)).scalar_one())
-
-
-def _workers_cpu(workers: WorkerSupervisor) -> float:
-    """CPU seconds used so far by every process of every worker (none restarts meanwhile)."""
-    return sum(cpu_seconds(pid) or 0.0 for name in workers.names for pid in workers.pids(name))
-
-
-def _servers_cpu() -> dict[str, float | None]:
-    """CPU seconds so far of each local server (all its processes); None when not found here."""
-    totals: dict[str, float | None] = {}
-    for name, command in SERVERS.items():
-        pids = [d.name for d in Path("/proc").iterdir() if d.name.isdigit() and _comm(d) == command]
-        times = [cpu_seconds(int(pid)) for pid in pids]
-        totals[name] = sum(t or 0.0 for t in times) if pids else None
-    return totals
-
-
-def _comm(proc_dir: Path) -> str:
-    try:
-        return (proc_dir / "comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def _sample_rss(workers: WorkerSupervisor, peaks: dict[str, int]) -> None:
-    for name in workers.names:
-        leader = workers.master_pid(name)
-        for pid in workers.pids(name):
-            kib = rss_kib(pid)
-            if kib is not None:
-                label = f"{name} {'master' if pid == leader else 'worker'}"
-                peaks[label] = max(peaks.get(label, 0), kib)
 
 
 def _check(engine: Engine, subscriptions: int) -> str:

@@ -10,11 +10,15 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pika
 from dramatiq.common import dq_name, xq_name
 from rich.console import Console
 from rich.table import Table
+
+from tests.support.proc_sockets import cpu_seconds, rss_kib
+from tests.support.worker_supervisor import WorkerSupervisor
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306"
@@ -149,3 +153,59 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]
 
 def verdict(met: bool) -> str:
     return "[green]met[/green]" if met else "[red]NOT met[/red]"
+
+
+def sample_rss(workers: WorkerSupervisor, peaks: dict[str, int]) -> None:
+    """Raise `peaks` ("worker-1 master" -> KiB) to each worker process's resident memory now."""
+    for name in workers.names:
+        leader = workers.master_pid(name)
+        for pid in workers.pids(name):
+            kib = rss_kib(pid)
+            if kib is not None:
+                label = f"{name} {'master' if pid == leader else 'worker'}"
+                peaks[label] = max(peaks.get(label, 0), kib)
+
+
+# The servers sharing the machine's CPUs with the workers, by process name (/proc/<pid>/comm).
+SERVERS = {"MariaDB": "mariadbd", "RabbitMQ": "beam.smp"}
+
+
+def servers_cpu() -> dict[str, float | None]:
+    """CPU seconds so far of each local server (all its processes); None when not found here."""
+    totals: dict[str, float | None] = {}
+    for name, command in SERVERS.items():
+        pids = [d.name for d in Path("/proc").iterdir() if d.name.isdigit() and _comm(d) == command]
+        times = [cpu_seconds(int(pid)) for pid in pids]
+        totals[name] = sum(t or 0.0 for t in times) if pids else None
+    return totals
+
+
+def _comm(proc_dir: Path) -> str:
+    try:
+        return (proc_dir / "comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def workers_cpu(workers: WorkerSupervisor) -> float:
+    """CPU seconds used so far by every process of every worker (none restarts meanwhile)."""
+    return sum(cpu_seconds(pid) or 0.0 for name in workers.names for pid in workers.pids(name))
+
+
+def worker_env(database_url: str, amqp_url: str, threads: int, **extra: str) -> dict[str, str]:
+    """A worker's environment as deployed (INFO, JSON lines), without Sentry or HTTP ports."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "BRAINTREE_"))}
+    env.update(
+        ENVIRONMENT="development",
+        DATABASE_URL=database_url,
+        QUEUE_URL=amqp_url,
+        WORKER_THREADS=str(threads),
+        DB_POOL_SIZE=str(threads),
+        LOG_LEVEL="INFO",
+        LOG_FORMAT="json",
+        HEALTH_PORT="0",
+        METRICS_PORT="0",
+        SENTRY_DSN="",
+        **extra,
+    )
+    return env

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from lineblocs_shared.db import make_engine
+from tests.support.sentry_capture import SentryCapture
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -204,3 +205,11 @@ def jobs_mysql_url(empty_mysql_url: str) -> str:
     finally:
         engine.dispose()
     return empty_mysql_url
+
+
+@pytest.fixture
+def sentry() -> Iterator[SentryCapture]:
+    """A local Sentry endpoint the real sentry-sdk sends to (`SENTRY_DSN=sentry.dsn`)."""
+    capture = SentryCapture().start()
+    yield capture
+    capture.stop()

@@ -24,6 +24,7 @@ DOMAIN, KEY = "mg.example.test", "key-test-123"
 @dataclass
 class Behaviour:
     failing_for: int = 0  # answer 503 to this many requests first
+    accept_only: int | None = None  # accept this many mails, then answer 503 to everything
     refuse: set[str] = field(default_factory=set)  # 400 for these addresses
 
 
@@ -77,6 +78,9 @@ class MailgunFake:
                 return 401, {"message": "Invalid private key"}
             if path != f"/v3/{DOMAIN}/messages.mime":
                 return 404, {"message": "Domain not found"}
+            limit = self.behaviour.accept_only
+            if limit is not None and len(self.received) >= limit:
+                return 503, {"message": "Service Unavailable"}
             if self.behaviour.failing_for > 0:
                 self.behaviour.failing_for -= 1
                 return 503, {"message": "Service Unavailable"}

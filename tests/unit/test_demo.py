@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 import subprocess
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from lineblocs_maintenance.schedules import PURGE_LOGS_JOB
+from lineblocs_notifications.kinds.catalog import KINDS
 from lineblocs_shared.clock import FixedClock
 from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.demo.runner import prepare, run_services
 from lineblocs_shared.models.jobs import JobRun
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
+from lineblocs_shared.models.notifications import Notification
 from lineblocs_shared.registry import installed_services
 from tests.support.cli import CLI
 
@@ -64,4 +67,17 @@ def test_make_demo_command_needs_no_environment(tmp_path: Path) -> None:
     assert "succeeded" in result.stdout
     assert "Billing — invoices" in result.stdout
     assert "card_declined" in result.stdout
-    assert "services run: billing, maintenance" in result.stdout
+    assert "services run: billing, maintenance, notifications" in result.stdout
+    assert "Notifications — mails sent once each" in result.stdout
+
+
+def test_the_demo_sends_every_kind_of_mail_once_as_eml_files(tmp_path: Path) -> None:
+    ctx = prepare(tmp_path / "demo.sqlite3", clock=FixedClock(NOW))
+    run_services(ctx, list(installed_services().values()))
+    with UnitOfWork(ctx.engine) as uow:
+        rows = uow.session.execute(select(Notification)).scalars().all()
+    assert {row.state for row in rows} == {"sent"}
+    assert {row.kind for row in rows} == set(KINDS) - {"workspace_account_suspended"}
+    mails = [message_from_bytes(f.read_bytes()) for f in (tmp_path / "demo-mail").glob("*.eml")]
+    assert sorted(str(m["Message-ID"]) for m in mails) == sorted(row.message_id for row in rows)
+    assert all(m["To"] for m in mails)

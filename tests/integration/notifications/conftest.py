@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlalchemy import Engine, delete, select
+from sqlmodel import Session, col
 
 from lineblocs_notifications import bootstrap, handlers
 from lineblocs_notifications.bootstrap import Notifications
@@ -69,11 +69,15 @@ def make_tenant(engine: Engine, **user: Any) -> Tenant:
 def put_settings(
     engine: Engine, *, customizations: dict[str, Any], credentials: dict[str, Any]
 ) -> None:
+    """Set these keys in the site's KV stores (replacing what they held), as its admin UI does."""
     with Session(engine) as session:
-        for key, value in customizations.items():
-            session.add(CustomizationsKVStore.of(key, value))
-        for key, value in credentials.items():
-            session.add(ApiCredentialsKVStore.of(key, value))
+        for store, values in (
+            (CustomizationsKVStore, customizations),
+            (ApiCredentialsKVStore, credentials),
+        ):
+            for key, value in values.items():
+                session.execute(delete(store).where(col(store.key) == key))
+                session.add(store.of(key, value))
         session.commit()
 
 

@@ -93,11 +93,3 @@ def sweep_dunning(_payload: SweepDunning, trigger: Trigger) -> None:
 
 
 BILLING_ACTORS = (distribute_bills, bill_subscription, retry_invoice_payment, sweep_dunning)
-
-
-def declare_on(broker: dramatiq.Broker) -> None:
-    """Make `broker` run the billing actors even if this module was imported under another
-    broker first (tests, the demo: one process, several brokers in turn)."""
-    for actor in BILLING_ACTORS:
-        if actor.actor_name not in broker.actors:
-            broker.declare_actor(actor)

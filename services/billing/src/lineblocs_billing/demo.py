@@ -34,6 +34,7 @@ from lineblocs_shared.models.billing_runs import BillingPeriodRecord, PaymentAtt
 from lineblocs_shared.models.jobs import OutboxMessage
 from lineblocs_shared.models.tenants import Workspace
 from lineblocs_shared.payments import FakeGateway
+from lineblocs_shared.queue.broker import declare_actors
 from lineblocs_shared.site_settings.reader import SiteSettings
 
 # Past the ladder's first step (1 day after the decline).
@@ -48,7 +49,8 @@ def demo_step(ctx: DemoContext) -> None:
         bootstrap.build(ctx.settings, engine=ctx.engine, clock=clock, gateways=gateways)
     )
     actors = importlib.import_module("lineblocs_billing.actors")  # binds to the demo's broker
-    actors.declare_on(ctx.broker)  # in case an earlier broker of this process got them
+    # An earlier broker of this process (tests, the demo) may have them already.
+    declare_actors(ctx.broker, actors.BILLING_ACTORS)
 
     DISTRIBUTE_BILLS.send(ctx.broker, DistributeBills())
     ctx.run_queued_messages()

@@ -13,12 +13,14 @@ from lineblocs_shared.contracts import PURGE_LOGS, PurgeLogs
 from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.demo.runner import DemoContext
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
+from lineblocs_shared.queue.broker import declare_actors
 
 
 def demo_step(ctx: DemoContext) -> None:
     """Send a log-retention message through the broker and let the real actor purge."""
     bootstrap.install(bootstrap.build(ctx.settings, engine=ctx.engine, clock=ctx.clock))
-    importlib.import_module("lineblocs_maintenance.actors")  # binds to the demo's broker
+    actors = importlib.import_module("lineblocs_maintenance.actors")  # binds to the demo's broker
+    declare_actors(ctx.broker, [actors.purge_logs])  # an earlier broker of this process may have it
     before = _count_logs(ctx)
     PURGE_LOGS.send(ctx.broker, PurgeLogs())
     ctx.run_queued_messages()

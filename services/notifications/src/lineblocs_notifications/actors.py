@@ -89,10 +89,3 @@ NOTIFICATION_ACTORS = (
     send_notification,
     *SWEEP_ACTORS,
 )
-
-
-def declare_on(broker: dramatiq.Broker) -> None:
-    """Make `broker` run these actors even if this module was imported under another broker."""
-    for actor in NOTIFICATION_ACTORS:
-        if actor.actor_name not in broker.actors:
-            broker.declare_actor(actor)

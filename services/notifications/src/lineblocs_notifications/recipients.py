@@ -7,9 +7,10 @@ workspace that no longer exists, or a user without an address, is nobody to send
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Connection, Engine, Select, Table, bindparam, select
 
 from lineblocs_notifications.kinds.catalog import Category
 from lineblocs_shared.db.probe import probe_schema
@@ -52,11 +53,11 @@ class WorkspaceInfo:
 
 def read_user(conn: Connection, engine: Engine, user_id: int) -> Recipient | None:
     """The user with an address, or None (gone, or no address)."""
-    mute_columns = {c: f"email_mute_{c.value}" for c in Category}
     present = probe_schema(engine).columns.get("users", frozenset())
-    mutes = {category: column for category, column in mute_columns.items() if column in present}
-    columns = [USERS.c[name] for name in USER_COLUMNS] + [USERS.c[c] for c in mutes.values()]
-    row = conn.execute(select(*columns).where(USERS.c.id == user_id)).first()
+    mutes = tuple(
+        (c, f"email_mute_{c.value}") for c in Category if f"email_mute_{c.value}" in present
+    )
+    row = conn.execute(_user_query(mutes), {"user_id": user_id}).first()
     if row is None or not (row.email or "").strip():
         return None
     values = row._mapping
@@ -66,13 +67,22 @@ def read_user(conn: Connection, engine: Engine, user_id: int) -> Recipient | Non
         username=row.username or "",
         first_name=row.first_name or "",
         last_name=row.last_name or "",
-        muted=frozenset(category for category, column in mutes.items() if not values[column]),
+        muted=frozenset(category for category, column in mutes if not values[column]),
     )
+
+
+@cache
+def _user_query(mutes: tuple[tuple[Category, str], ...]) -> Select[Any]:
+    """Built once per set of mute columns the database has."""
+    columns = [USERS.c[name] for name in USER_COLUMNS] + [USERS.c[c] for _, c in mutes]
+    return select(*columns).where(USERS.c.id == bindparam("user_id"))
+
+
+WORKSPACE_QUERY = select(WORKSPACES.c.id, WORKSPACES.c.name, WORKSPACES.c.creator_id).where(
+    WORKSPACES.c.id == bindparam("workspace_id")
+)
 
 
 def read_workspace(conn: Connection, workspace_id: int) -> WorkspaceInfo | None:
-    stmt = select(WORKSPACES.c.id, WORKSPACES.c.name, WORKSPACES.c.creator_id).where(
-        WORKSPACES.c.id == workspace_id
-    )
-    row = conn.execute(stmt).first()
+    row = conn.execute(WORKSPACE_QUERY, {"workspace_id": workspace_id}).first()
     return None if row is None else WorkspaceInfo(row.id, row.name, row.creator_id)

@@ -7,6 +7,7 @@ middleware list, and sets it as the global broker *before* any actor module is i
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import dramatiq
@@ -159,3 +160,11 @@ def ping_broker(settings: Settings) -> None:
     except pika.exceptions.AMQPError as exc:
         where = f"{params.host}:{params.port}{params.virtual_host and '/' + params.virtual_host}"
         raise BrokerUnavailable(f"RabbitMQ unreachable at {where}: {exc!r}") from None
+
+
+def declare_actors(broker: dramatiq.Broker, actors: Iterable[dramatiq.Actor[..., Any]]) -> None:
+    """Make `broker` run `actors` even if their module was imported under another broker first
+    (`@dramatiq.actor` binds at import; the demo and the tests run several brokers in turn)."""
+    for actor in actors:
+        if actor.actor_name not in broker.actors:
+            broker.declare_actor(actor)

@@ -25,7 +25,7 @@ from lineblocs_shared.contracts import (
 from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.billing import BillingCycle, Subscription
 from lineblocs_shared.models.jobs import DeadLetter
-from lineblocs_shared.queue.broker import build_broker
+from lineblocs_shared.queue.broker import build_broker, declare_actors
 from lineblocs_shared.queue.inprocess_worker import start_worker
 from lineblocs_shared.reliability.failures.alerts import RecordingAlerter
 from lineblocs_shared.reliability.failures.store import SqlDeadLetterStore
@@ -65,7 +65,7 @@ def worker(billed: Billed) -> Iterator[InProcessWorker]:
     dramatiq.set_broker(broker)
     bootstrap.install(billed.deps)
     actors = importlib.import_module("lineblocs_billing.actors")
-    actors.declare_on(broker)
+    declare_actors(broker, actors.BILLING_ACTORS)
     yield InProcessWorker(broker=broker, store=store, alerter=alerter)
     broker.close()
 

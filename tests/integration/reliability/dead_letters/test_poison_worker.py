@@ -13,29 +13,21 @@ events or `dlq show`, and SIGTERM still stops the worker.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import time
-import urllib.error
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pika
 import pytest
 from sqlalchemy import Engine, select
 
 from lineblocs_shared.contracts import BILL_SUBSCRIPTION, PURGE_LOGS, BillSubscription, PurgeLogs
 from lineblocs_shared.db.uow import LedgerUnit
 from lineblocs_shared.models.jobs import DeadLetter, JobRun
-from tests.integration.reliability.observability.conftest import free_port
 from tests.support.cli import CLI
+from tests.support.live_worker import RunningWorker, http_status, publish, running_worker
 from tests.support.sentry_capture import SentryCapture
 
 pytestmark = pytest.mark.integration
@@ -91,99 +83,9 @@ POISON: dict[str, tuple[bytes, str]] = {
 SAME_POISON = body(envelope(options=[CARD_WRITTEN[2]]))  # published six times at once
 
 
-def publish(amqp_url: str, queue: str, raw: bytes) -> None:
-    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
-    try:
-        channel = connection.channel()
-        channel.confirm_delivery()
-        channel.basic_publish("", queue, raw, pika.BasicProperties(delivery_mode=2))
-    finally:
-        connection.close()
-
-
-def http_status(url: str) -> tuple[int, dict[str, Any]]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
 def dead_letters(engine: Engine) -> list[DeadLetter]:
     with LedgerUnit(engine) as uow:
         return list(uow.session.execute(select(DeadLetter)).scalars())
-
-
-def wait_until(what: str, done: Any, proc: subprocess.Popen[str], timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the worker exited ({proc.returncode}) before {what}")
-        if done():
-            return
-        time.sleep(0.3)
-    pytest.fail(f"no {what} within {timeout_s:.0f}s")
-
-
-@pytest.fixture
-def sentry() -> Iterator[SentryCapture]:
-    capture = SentryCapture().start()
-    yield capture
-    capture.stop()
-
-
-@dataclass
-class RunningWorker:
-    process: subprocess.Popen[str]
-    env: dict[str, str]
-    log: Path
-    livez: str
-
-    def wait_until(self, what: str, done: Callable[[], bool]) -> None:
-        wait_until(what, done, self.process)
-
-    def output(self) -> str:
-        return self.log.read_text()
-
-
-@contextmanager
-def running_worker(
-    service: str, engine: Engine, amqp_url: str, sentry: SentryCapture, tmp_path: Path
-) -> Iterator[RunningWorker]:
-    """`lineblocs-jobs worker <service>`, live; stopped with SIGTERM, which must work."""
-    health = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "QUEUE_URL")}
-    env.update(
-        DATABASE_URL=engine.url.render_as_string(hide_password=False),
-        QUEUE_URL=amqp_url,
-        SENTRY_DSN=sentry.dsn,
-        HEALTH_PORT=str(health),
-        METRICS_PORT="0",
-        LOG_FORMAT="json",
-        LOG_LEVEL="INFO",
-        dramatiq_prom_db=str(tmp_path),
-    )
-    log_path = tmp_path / f"{service}-worker.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [CLI, "worker", service, "--processes", "1", "--threads", "2"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        worker = RunningWorker(process, env, log_path, f"http://127.0.0.1:{health}/livez")
-        try:
-            worker.wait_until("a live worker", lambda: _answers(worker.livez))
-            yield worker
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                pytest.fail(f"the {service} worker did not stop on SIGTERM")
-    assert process.returncode == 0, worker.output()[-3000:]
 
 
 def test_a_billing_worker_survives_every_poison_message_and_records_each_once(
@@ -268,13 +170,6 @@ def _run_of(engine: Engine, message_id: str) -> bool:
     with LedgerUnit(engine) as uow:
         run = uow.session.execute(select(JobRun).where(JobRun.message_id == message_id)).first()
     return run is not None and run[0].state == "succeeded"
-
-
-def _answers(url: str) -> bool:
-    try:
-        return http_status(url)[0] == 200
-    except OSError:
-        return False
 
 
 def _dlq_show(env: dict[str, str], dead_letter_id: int | None) -> str:

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2 import (
+    Environment,
+    PackageLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    select_autoescape,
+)
 
 from lineblocs_notifications.compose.money import money
 from lineblocs_notifications.kinds.catalog import MailKind
@@ -43,10 +50,16 @@ def environment() -> Environment:
     return env
 
 
+@cache
+def _subject(source: str) -> Template:
+    """A subject template, compiled once (compiling is most of rendering one)."""
+    return environment().from_string(source)
+
+
 def render(kind: MailKind, variables: dict[str, Any]) -> Rendered:
     env = environment()
     try:
-        subject = env.from_string(kind.subject).render(variables)
+        subject = _subject(kind.subject).render(variables)
         text = env.get_template(f"{kind.name}.txt").render(variables)
         html = env.get_template(f"{kind.name}.html").render(variables)
     except TemplateError as exc:

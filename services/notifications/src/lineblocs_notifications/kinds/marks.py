@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Table, exists, insert, literal, select, update
+from sqlalchemy import Connection, Table, bindparam, exists, insert, literal, select, update
 
+from lineblocs_shared.db.types import UTCDateTime
 from lineblocs_shared.models.billing import Credit
 from lineblocs_shared.models.tenants import User, Workspace
 from lineblocs_shared.models.usage import UsageTrigger, UsageTriggerResult
@@ -28,12 +29,15 @@ CREDITS: Table = Credit.__table__  # type: ignore[attr-defined]
 LEGACY_TRIAL = "user"  # a free_trial_expiring mail found by the users' columns (`sweeps/trials`)
 
 
+REMINDED = (
+    update(USERS)
+    .where(USERS.c.id == bindparam("user_id"), USERS.c.last_login_reminded.is_(None))
+    .values(last_login_reminded=bindparam("now", type_=UTCDateTime))
+)
+
+
 def reminded_of_inactivity(conn: Connection, request: MailRequest, now: datetime) -> None:
-    conn.execute(
-        update(USERS)
-        .where(USERS.c.id == request.user_id, USERS.c.last_login_reminded.is_(None))
-        .values(last_login_reminded=now)
-    )
+    conn.execute(REMINDED, {"user_id": request.user_id, "now": now})
 
 
 def trial_reminder_sent(conn: Connection, request: MailRequest, now: datetime) -> None:

@@ -91,17 +91,35 @@ def run_sweep(
     known: Callable[[Sequence[str], datetime], set[str]],
     publisher: MessagePublisher | None,
 ) -> MailSweepReport:
-    """Sweep once at `scan.now`; `publisher` None is a dry run."""
+    """Sweep once at `scan.now`; `publisher` None is a dry run. The messages go to the
+    publisher as one lazy stream: one connection and one confirm window for the whole sweep,
+    while memory holds a page."""
     report = MailSweepReport(sweep.name, scan.now.isoformat(), dry_run=publisher is None)
+    due = _due(sweep, engine=engine, scan=scan, known=known, report=report)
+    if publisher is None:
+        for _request in due:
+            pass  # found and counted
+    else:
+        result = publisher.publish(send_message(request) for request in due)
+        report.enqueued += result.published
+        report.failed += len(result.failed)
+    log.info("sweep %s at %s: %s", sweep.name, scan.now.isoformat(), report.summary())
+    return report
+
+
+def _due(
+    sweep: Sweep,
+    *,
+    engine: Engine,
+    scan: Scan,
+    known: Callable[[Sequence[str], datetime], set[str]],
+    report: MailSweepReport,
+) -> Iterator[MailRequest]:
+    """The mails due, page by page, minus those the ledger has; counted in `report`."""
     for page in sweep.candidates(engine, scan):
         already = known([request.dedupe_key for request in page], scan.now)
         due = [request for request in page if request.dedupe_key not in already]
         report.found += len(page)
         report.known += len(page) - len(due)
         report.sample.extend(r.dedupe_key for r in due[: max(0, 20 - len(report.sample))])
-        if publisher is not None and due:
-            result = publisher.publish(send_message(request) for request in due)
-            report.enqueued += result.published
-            report.failed += len(result.failed)
-    log.info("sweep %s at %s: %s", sweep.name, scan.now.isoformat(), report.summary())
-    return report
+        yield from due

@@ -53,7 +53,8 @@ def reached_triggers(engine: Engine, scan: Scan) -> Pages:
     query = _triggers()
     for rows in keyset_pages(engine, query, key=TRIGGERS.c.id, page_size=scan.page_size):
         with engine.connect() as conn:
-            yield _reached(conn, rows, scan)
+            reached = _reached(conn, rows, scan)
+        yield reached  # never across a yield: the caller's own queries would wait for it
 
 
 def _reached(conn: Connection, rows: Sequence[Row[Any]], scan: Scan) -> list[MailRequest]:
