@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.dialects import mysql
-from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from lineblocs_shared.errors import ConfigError
-from lineblocs_shared.models.base import LineblocsTable
 from lineblocs_shared.models.settings_store import (
     ApiCredentialsKVStore,
     CustomizationsKVStore,
@@ -33,6 +31,7 @@ from lineblocs_shared.site_settings.values import (
     to_smtp_encryption,
     to_str,
 )
+from tests.support.settings_store import settings_store
 
 
 def found(raw: RawValue, key: str = "some_key") -> Found:
@@ -153,21 +152,10 @@ def test_secrets_are_not_in_model_or_dataclass_reprs() -> None:
 # --- the reader over SQLite (the integration tests run it on MariaDB) ----------------------
 
 
-SETTINGS_TABLES = (
-    "customizations_kv_store",
-    "api_credentials_kv_store",
-    "customizations",
-    "api_credentials",
-)
-
-
 @pytest.fixture
 def sqlite_engine() -> Iterator[Engine]:
-    engine = create_engine("sqlite://", poolclass=StaticPool)
-    tables = [LineblocsTable.metadata.tables[name] for name in SETTINGS_TABLES]
-    LineblocsTable.metadata.create_all(engine, tables=tables)
-    yield engine
-    engine.dispose()
+    with settings_store() as engine:
+        yield engine
 
 
 def test_reader_over_sqlite_kv_then_legacy_then_default(sqlite_engine: Engine) -> None:
