@@ -18,6 +18,7 @@ from benchmarks import (
     billing_throughput,
     bulk_publish,
     invoice_preview,
+    log_purge,
     middleware_throughput,
     notifications_throughput,
 )
@@ -30,6 +31,7 @@ BENCHMARKS = (
     "billing_distributor",
     "billing_throughput",
     "notifications_throughput",
+    "log_purge",
 )
 
 
@@ -39,7 +41,9 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--amqp-url", default=os.environ.get("BENCH_AMQP_URL", DEFAULT_AMQP_URL))
     parser.add_argument("--repeat", type=int, help="runs per contender (median is reported)")
     parser.add_argument(
-        "--messages", type=int, help="messages per run; billing_*: subscriptions (bills)"
+        "--messages",
+        type=int,
+        help="messages per run; billing_*: subscriptions (bills); log_purge: old rows",
     )
     parser.add_argument("--window", type=int, help="bulk_publish: unconfirmed messages in flight")
     return parser.parse_args(argv)
@@ -80,6 +84,8 @@ def main(argv: list[str]) -> int:
     if "notifications_throughput" in chosen:
         mails = {"mails": args.messages} if args.messages else {}
         all_met &= notifications_throughput.run(args.amqp_url, mysql_url, **mails)
+    if "log_purge" in chosen:
+        all_met &= log_purge.run(mysql_url, **({"rows": args.messages} if args.messages else {}))
     return 0 if all_met else 1
 
 

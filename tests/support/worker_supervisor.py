@@ -122,6 +122,17 @@ class WorkerSupervisor:
             time.sleep(0.1)
         raise TimeoutError(f"worker {name} not ready after {timeout_s}s:\n{self.log_tail(name)}")
 
+    def wait_restarted(self, *, timeout_s: float = 30.0) -> bool:
+        """Until every incarnation killed on purpose has been started again (the monitor does
+        it `restart_delay_s` after the kill): a check of restarts must not race the monitor."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self.restarts >= len(self.kills):
+                    return True
+            time.sleep(0.05)
+        return False
+
     def stop(self, *, timeout_s: float = 30.0) -> None:
         """SIGTERM every worker (dramatiq finishes or requeues its messages), then SIGKILL."""
         self._stopping.set()

@@ -9,15 +9,17 @@ from email import message_from_bytes
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from lineblocs_maintenance.schedules import PURGE_LOGS_JOB
 from lineblocs_notifications.kinds.catalog import KINDS
 from lineblocs_shared.clock import FixedClock
 from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.demo.runner import prepare, run_services
-from lineblocs_shared.models.jobs import JobRun
+from lineblocs_shared.models.jobs import JobRun, OutboxMessage
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
 from lineblocs_shared.models.notifications import Notification
+from lineblocs_shared.models.tenants import User
 from lineblocs_shared.registry import installed_services
 from tests.support.cli import CLI
 
@@ -81,3 +83,27 @@ def test_the_demo_sends_every_kind_of_mail_once_as_eml_files(tmp_path: Path) -> 
     mails = [message_from_bytes(f.read_bytes()) for f in (tmp_path / "demo-mail").glob("*.eml")]
     assert sorted(str(m["Message-ID"]) for m in mails) == sorted(row.message_id for row in rows)
     assert all(m["To"] for m in mails)
+
+
+def test_the_demo_runs_every_maintenance_job_through_the_broker(tmp_path: Path) -> None:
+    ctx = prepare(tmp_path / "demo.sqlite3", clock=FixedClock(NOW))
+
+    run_services(ctx, list(installed_services().values()))
+
+    with UnitOfWork(ctx.engine) as uow:
+        runs = uow.session.execute(
+            select(JobRun.job, JobRun.state, JobRun.message_id).where(
+                col(JobRun.job).like("maintenance.%"), col(JobRun.run_key).like("manual:%")
+            )
+        ).all()
+        emails = set(uow.session.execute(select(col(User.email))).scalars())
+        outbox = uow.session.execute(select(col(OutboxMessage.event_id))).scalars().all()
+    assert {(job, state) for job, state, _ in runs} == {
+        ("maintenance.purge_logs", "succeeded"),
+        ("maintenance.retention", "succeeded"),
+        ("maintenance.cleanup_users", "succeeded"),
+    }
+    assert all(message_id for *_, message_id in runs)
+    assert "made-one-call@example.com" in emails  # his call keeps him
+    assert "never-came-back@example.com" not in emails
+    assert "demo-old-event" not in outbox  # a year-old published event is gone

@@ -67,3 +67,33 @@ def test_sqlite_is_refused() -> None:
 
     with pytest.raises(SchemaError, match="needs a MySQL/MariaDB database, not sqlite"):
         apply_reference_schema(engine)
+
+
+def test_the_models_delete_as_the_reference_schema_does() -> None:
+    """The embedded (SQLite) database is created from the models: their ON DELETE must be the
+    site's, or deleting a user there would cascade (or refuse) differently than on MySQL."""
+    import re
+
+    from lineblocs_shared.models import LineblocsTable
+
+    sql = REFERENCE_SQL_PATH.read_text()
+    reference = {
+        (name.removesuffix(f"_{column}_foreign"), column): action or None
+        for name, column, action in re.findall(
+            r"CONSTRAINT `(\w+)` FOREIGN KEY \(`(\w+)`\) REFERENCES `\w+` \(`id`\)"
+            r"(?: ON DELETE (CASCADE|SET NULL))?",
+            sql,
+        )
+    }
+    modeled = {
+        (table.name, fk.parent.name): fk.ondelete
+        for table in LineblocsTable.metadata.tables.values()
+        for fk in table.foreign_keys
+    }
+    assert len(modeled) > 30
+    mismatched = {
+        key: (action, reference.get(key, "missing"))
+        for key, action in modeled.items()
+        if reference.get(key, "missing") != action
+    }
+    assert mismatched == {}

@@ -79,6 +79,23 @@ class PurgeLogs(Payload):
 PURGE_LOGS = Contract(queue=Queues.MAINTENANCE, actor="purge_logs", payload=PurgeLogs)
 
 
+class CleanupUsers(Payload):
+    """Delete users who never set their password (and have no money or usage records)."""
+
+
+CLEANUP_USERS = Contract(queue=Queues.MAINTENANCE, actor="cleanup_users", payload=CleanupUsers)
+
+
+class ApplyRetention(Payload):
+    """Delete our own housekeeping rows (outbox, processed events, runs, dead letters) past
+    their retention; money and audit records are never among them."""
+
+
+APPLY_RETENTION = Contract(
+    queue=Queues.MAINTENANCE, actor="apply_retention", payload=ApplyRetention
+)
+
+
 # --- billing ----------------------------------------------------------------------------------
 
 

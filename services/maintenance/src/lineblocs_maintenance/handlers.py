@@ -1,31 +1,30 @@
-"""Maintenance jobs as plain functions: the actors only unpack messages and call these."""
+"""Maintenance jobs as plain functions: the actors only unpack messages and call these, and so
+do the operators' commands (`lineblocs-jobs maintenance …`)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from lineblocs_maintenance.batches import OnBatch
 from lineblocs_maintenance.bootstrap import Maintenance
-from lineblocs_maintenance.schedules import PURGE_LOGS_JOB
-from lineblocs_shared.db.uow import UnitOfWork
-from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
+from lineblocs_maintenance.logs import PurgeResult, purge_logs_before
+from lineblocs_maintenance.retention import RetentionResult, apply_retention
+from lineblocs_maintenance.schedules import CLEANUP_USERS_JOB, PURGE_LOGS_JOB, RETENTION_JOB
+from lineblocs_maintenance.users.cleanup import CleanupReport, cleanup_users
 from lineblocs_shared.reliability.periodic.jobs import Trigger
 from lineblocs_shared.reliability.periodic.runner import Period, PeriodicRunner
 
 
-@dataclass(frozen=True)
-class PurgeResult:
-    cutoff: str
-    debugger_logs: int
-    error_user_traces: int
-
-    def summary(self) -> dict[str, object]:
-        """The run ledger's summary (JSON)."""
-        return asdict(self)
+def _runner(deps: Maintenance) -> PeriodicRunner:
+    return PeriodicRunner(engine=deps.engine, clock=deps.clock)
 
 
 def purge_logs(
-    deps: Maintenance, *, retention_days: int | None = None, trigger: Trigger | None = None
+    deps: Maintenance,
+    *,
+    retention_days: int | None = None,
+    trigger: Trigger | None = None,
+    on_batch: OnBatch | None = None,
 ) -> PurgeResult | None:
     """Purge logs once per period (periodiq tick) or once per manual message.
 
@@ -34,39 +33,66 @@ def purge_logs(
     days = retention_days or deps.options.log_retention_days
 
     def purge_period(period: Period) -> PurgeResult:
-        return purge_logs_before(deps, cutoff=period.at - timedelta(days=days))
+        return purge_logs_before(
+            deps.engine,
+            cutoff=period.at - timedelta(days=days),
+            batch_size=deps.options.retention_batch_size,
+            on_batch=on_batch,
+        )
 
-    runner = PeriodicRunner(engine=deps.engine, clock=deps.clock)
-    return runner.run_reporting(PURGE_LOGS_JOB, purge_period, trigger=trigger or Trigger())
+    return _runner(deps).run_reporting(PURGE_LOGS_JOB, purge_period, trigger=trigger or Trigger())
 
 
-def purge_logs_before(deps: Maintenance, *, cutoff: datetime) -> PurgeResult:
-    """Delete debugger logs and user error traces created before `cutoff`.
+def preview_purge_logs(deps: Maintenance, *, retention_days: int | None = None) -> PurgeResult:
+    """What `purge_logs` would delete now (claims nothing, deletes nothing)."""
+    days = retention_days or deps.options.log_retention_days
+    cutoff = deps.clock.now() - timedelta(days=days)
+    batch_size = deps.options.retention_batch_size
+    return purge_logs_before(deps.engine, cutoff=cutoff, batch_size=batch_size, dry_run=True)
 
-    The Go job deleted every log (its cutoff was computed from the zero time); PHP kept 7 days.
-    Batches commit one by one, so a long purge never holds a long lock and a crash resumes.
-    """
-    counts = {
-        model: _purge_table(deps, model=model, cutoff=cutoff)
-        for model in (DebuggerLog, ErrorUserTrace)
-    }
-    return PurgeResult(
-        cutoff=cutoff.isoformat(),
-        debugger_logs=counts[DebuggerLog],
-        error_user_traces=counts[ErrorUserTrace],
+
+def retention(
+    deps: Maintenance,
+    *,
+    trigger: Trigger | None = None,
+    dry_run: bool = False,
+    on_batch: OnBatch | None = None,
+) -> RetentionResult | None:
+    """Our own tables past their retention, once per period (or counted, on a dry run)."""
+
+    def apply(at: datetime) -> RetentionResult:
+        return apply_retention(
+            deps.engine, deps.options, now=at, dry_run=dry_run, on_batch=on_batch
+        )
+
+    if dry_run:
+        return apply(deps.clock.now())
+    return _runner(deps).run_reporting(
+        RETENTION_JOB, lambda period: apply(period.at), trigger=trigger or Trigger()
     )
 
 
-def _purge_table(deps: Maintenance, *, model: type, cutoff: object) -> int:
-    total = 0
-    while True:
-        with UnitOfWork(deps.engine) as uow:
-            deleted = uow.retention.delete_batch_older_than(
-                model=model,
-                cutoff=cutoff,  # type: ignore[arg-type]
-                batch_size=deps.options.retention_batch_size,
-            )
-            uow.commit()
-        total += deleted
-        if deleted < deps.options.retention_batch_size:
-            return total
+def cleanup(
+    deps: Maintenance,
+    *,
+    trigger: Trigger | None = None,
+    dry_run: bool = False,
+    on_batch: OnBatch | None = None,
+) -> CleanupReport | None:
+    """Users who never set a password, deleted once per period (judged only, on a dry run)."""
+
+    def clean(at: datetime) -> CleanupReport:
+        return cleanup_users(
+            deps.engine,
+            now=at,
+            days=deps.options.unset_password_days,
+            batch_size=deps.options.cleanup_batch_size,
+            dry_run=dry_run,
+            on_batch=on_batch,
+        )
+
+    if dry_run:
+        return clean(deps.clock.now())
+    return _runner(deps).run_reporting(
+        CLEANUP_USERS_JOB, lambda period: clean(period.at), trigger=trigger or Trigger()
+    )

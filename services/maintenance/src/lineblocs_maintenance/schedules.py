@@ -6,8 +6,14 @@ from datetime import timedelta
 
 from lineblocs_shared.reliability.periodic.jobs import PeriodicJob
 
-# Each purge removes everything older than its cutoff, so after an outage only the latest missed
-# period is worth running (catch-up `latest`).
+# Each of these removes everything past its cutoff, so after an outage only the latest missed
+# period is worth running (catch-up `latest`, the default).
 PURGE_LOGS_JOB = PeriodicJob(
     name="maintenance.purge_logs", cron="15 3 * * *", time_limit=timedelta(minutes=30)
+)
+RETENTION_JOB = PeriodicJob(
+    name="maintenance.retention", cron="45 3 * * *", time_limit=timedelta(minutes=30)
+)
+CLEANUP_USERS_JOB = PeriodicJob(
+    name="maintenance.cleanup_users", cron="30 4 * * *", time_limit=timedelta(minutes=30)
 )

@@ -4,11 +4,10 @@ and each provider's circuit state. Created on first use in a worker process whos
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lineblocs_shared.reliability.observability.metrics import metrics_enabled
+from lineblocs_shared.reliability.observability.lazy import LazyMetrics
 
 if TYPE_CHECKING:
     from prometheus_client import Counter, Gauge, Histogram
@@ -22,19 +21,6 @@ class _MailMetrics:
     mails: Counter
     send_seconds: Histogram
     circuit: Gauge
-
-
-_metrics: _MailMetrics | None = None
-_lock = threading.Lock()
-
-
-def _get() -> _MailMetrics | None:
-    global _metrics
-    if _metrics is None and metrics_enabled():
-        with _lock:
-            if _metrics is None:
-                _metrics = _create()
-    return _metrics
 
 
 def _create() -> _MailMetrics:
@@ -65,16 +51,19 @@ def _create() -> _MailMetrics:
     )
 
 
+_METRICS = LazyMetrics(_create)
+
+
 def count_mail(kind: str, outcome: str) -> None:
-    if (m := _get()) is not None:
+    if (m := _METRICS.get()) is not None:
         m.mails.labels(kind=kind, outcome=outcome).inc()
 
 
 def observe_send(provider: str, result: str, seconds: float) -> None:
-    if (m := _get()) is not None:
+    if (m := _METRICS.get()) is not None:
         m.send_seconds.labels(provider=provider, result=result).observe(seconds)
 
 
 def set_circuit_state(provider: str, state: str) -> None:
-    if (m := _get()) is not None:
+    if (m := _METRICS.get()) is not None:
         m.circuit.labels(provider=provider).set(CIRCUIT_STATES.get(state, 0))

@@ -52,7 +52,7 @@ class Subscription(LineblocsTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
-    workspace_id: int = Field(foreign_key="workspaces.id")
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
     current_plan_id: int = Field(foreign_key="service_plans.id")
     billing_cycle: BillingCycle = Field(
         sa_type=Enum(BillingCycle, name="billing_cycle", native_enum=True, length=7)
@@ -77,8 +77,8 @@ class Invoice(LineblocsTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
-    user_id: int | None = Field(default=None, foreign_key="users.id")
-    workspace_id: int = Field(foreign_key="workspaces.id")
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
     # NOT NULL without default: no Python default either, a caller must decide them.
     cents: int = Field(sa_type=Cents)
     source: str
@@ -112,7 +112,9 @@ class InvoiceLineItem(LineblocsTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
-    invoice_id: int | None = Field(default=None, foreign_key="users_invoices.id")
+    invoice_id: int | None = Field(
+        default=None, foreign_key="users_invoices.id", ondelete="SET NULL"
+    )
     key_name: str | None = None
     name: str | None = None
     cents: int = Field(default=0, sa_type=Cents)
@@ -125,8 +127,8 @@ class InvoicePayment(LineblocsTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
-    user_id: int | None = Field(default=None, foreign_key="users.id")
-    workspace_id: int | None = Field(default=None, foreign_key="workspaces.id")
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    workspace_id: int | None = Field(default=None, foreign_key="workspaces.id", ondelete="SET NULL")
     cents: int = Field(sa_type=Cents)
     source: str
     status: str
@@ -138,8 +140,8 @@ class Debit(LineblocsTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
-    user_id: int | None = Field(default=None, foreign_key="users.id")
-    workspace_id: int | None = Field(default=None, foreign_key="workspaces.id")
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    workspace_id: int | None = Field(default=None, foreign_key="workspaces.id", ondelete="CASCADE")
     cents: int = Field(sa_type=Cents)
     source: str
     status: str
@@ -153,8 +155,8 @@ class Card(LineblocsTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
-    workspace_id: int = Field(foreign_key="workspaces.id")
-    user_id: int | None = Field(default=None, foreign_key="users.id")
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     issuer: str
     last_4: str
     stripe_id: str = ""  # NOT NULL without default; the site no longer sets it
@@ -171,8 +173,8 @@ class Credit(LineblocsTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
-    user_id: int | None = Field(default=None, foreign_key="users.id")
-    workspace_id: int | None = Field(default=None, foreign_key="workspaces.id")
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    workspace_id: int | None = Field(default=None, foreign_key="workspaces.id", ondelete="CASCADE")
     card_id: int | None = Field(default=None, foreign_key="users_cards.id")
     cents: int = Field(sa_type=Cents)
     balance: int = Field(sa_type=Cents)
@@ -199,7 +201,7 @@ class BillingRegion(LineblocsTable, table=True):
     updated_at: datetime = timestamp_field()
     name: str
     short_name: str
-    billing_country_id: int = Field(foreign_key="billing_countries.id")
+    billing_country_id: int = Field(foreign_key="billing_countries.id", ondelete="CASCADE")
 
 
 class BillingTax(LineblocsTable, table=True):
@@ -213,18 +215,24 @@ class BillingTax(LineblocsTable, table=True):
     tax_percentage: float = 0.0
     federal: bool = False
     primary_tax: bool = False
-    region_id: int | None = Field(default=None, foreign_key="billing_regions.id")
-    country_id: int | None = Field(default=None, foreign_key="billing_countries.id")
+    region_id: int | None = Field(
+        default=None, foreign_key="billing_regions.id", ondelete="CASCADE"
+    )
+    country_id: int | None = Field(
+        default=None, foreign_key="billing_countries.id", ondelete="CASCADE"
+    )
 
 
 class WorkspaceSuspension(LineblocsTable, table=True):
     __tablename__ = "workspaces_suspensions"
 
     id: int | None = Field(default=None, primary_key=True)
-    workspace_id: int = Field(foreign_key="workspaces.id")
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
     suspended_at: datetime = timestamp_field()
     grace_period_extension: int | None = None
     reason: str
     status: str = "INITIATED"
-    invoice_id: int | None = Field(default=None, foreign_key="users_invoices.id")
+    invoice_id: int | None = Field(
+        default=None, foreign_key="users_invoices.id", ondelete="SET NULL"
+    )
     suspension_initiated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -19,7 +19,7 @@ class DebuggerLog(LineblocsTable, table=True):
     to: str
     title: str
     report: str
-    workspace_id: int = Field(foreign_key="workspaces.id")
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
     api_id: str = Field(unique=True)
     level: str = "info"
 
@@ -32,5 +32,5 @@ class ErrorUserTrace(LineblocsTable, table=True):
     updated_at: datetime = timestamp_field()
     message: str
     full_url: str
-    workspace_id: int | None = Field(default=None, foreign_key="workspaces.id")
-    user_id: int | None = Field(default=None, foreign_key="users.id")
+    workspace_id: int | None = Field(default=None, foreign_key="workspaces.id", ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")

@@ -73,13 +73,17 @@ class Workspace(LineblocsTable, table=True):
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
     name: str
-    creator_id: int = Field(foreign_key="users.id")
+    creator_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
     plan: str = "pay-as-you-go"
     active: bool = True
     free_trial_started: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     default_region: str = ""
-    billing_country_id: int | None = Field(default=None, foreign_key="billing_countries.id")
-    billing_region_id: int | None = Field(default=None, foreign_key="billing_regions.id")
+    billing_country_id: int | None = Field(
+        default=None, foreign_key="billing_countries.id", ondelete="SET NULL"
+    )
+    billing_region_id: int | None = Field(
+        default=None, foreign_key="billing_regions.id", ondelete="SET NULL"
+    )
     sent_satisfaction_survey: bool = False
     grace_period_extension: int | None = None
     byo_enabled: bool = False
@@ -95,8 +99,8 @@ class WorkspaceUser(LineblocsTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
-    workspace_id: int = Field(foreign_key="workspaces.id")
-    user_id: int = Field(foreign_key="users.id")
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
     status: str = "INVITED"
     deleted_at: datetime | None = timestamp_field(nullable=True)
     activated_account_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

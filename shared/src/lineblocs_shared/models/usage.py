@@ -25,7 +25,7 @@ class Call(LineblocsTable, table=True):
     direction: str
     duration: int  # seconds
     user_id: int = Field(foreign_key="users.id")
-    workspace_id: int = Field(foreign_key="workspaces.id")
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
     started_at: datetime = Field(sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     plan_snapshot: str = ""
@@ -42,8 +42,8 @@ class Recording(LineblocsTable, table=True):
     status: str  # site enum: RECORDING, FINALIZED
     uri: str = ""
     user_id: int = Field(foreign_key="users.id")
-    workspace_id: int = Field(foreign_key="workspaces.id")
-    call_id: int | None = Field(default=None, foreign_key="calls.id")
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
+    call_id: int | None = Field(default=None, foreign_key="calls.id", ondelete="SET NULL")
     tag: str = ""
     name: str = ""
     duration: int = 0
@@ -65,8 +65,8 @@ class Fax(LineblocsTable, table=True):
     updated_at: datetime = timestamp_field()
     api_id: str = Field(unique=True)
     uri: str = ""
-    user_id: int | None = Field(default=None, foreign_key="users.id")
-    workspace_id: int = Field(foreign_key="workspaces.id")
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
     call_id: int = Field(foreign_key="calls.id")
     size: int = 0
     name: str = ""
@@ -80,8 +80,8 @@ class DidNumber(LineblocsTable, table=True):
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
     number: str
-    workspace_id: int = Field(foreign_key="workspaces.id")
-    user_id: int | None = Field(default=None, foreign_key="users.id")
+    workspace_id: int = Field(foreign_key="workspaces.id", ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     monthly_cost: int = Field(sa_type=Cents)
     setup_cost: int = Field(default=0, sa_type=Cents)
     active: bool = True
@@ -104,8 +104,8 @@ class UsageTrigger(LineblocsTable, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field()
-    user_id: int | None = Field(default=None, foreign_key="users.id")
-    workspace_id: int | None = Field(default=None, foreign_key="workspaces.id")
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    workspace_id: int | None = Field(default=None, foreign_key="workspaces.id", ondelete="CASCADE")
     percentage: int
 
 

@@ -1,37 +1,34 @@
-"""Retention of Lineblocs log tables: bounded batches, so no DELETE holds a long lock."""
+"""Deleting rows in bounded batches, so no DELETE holds a long lock or a long transaction."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Table, delete, func, select
 from sqlmodel import Session
-
-from lineblocs_shared.models.base import LineblocsTable
 
 
 class RetentionRepository:
     def __init__(self, *, session: Session) -> None:
         self._session = session
 
-    def delete_batch_older_than(
-        self, *, model: type[LineblocsTable], cutoff: datetime, batch_size: int
-    ) -> int:
-        """Delete up to `batch_size` rows created before `cutoff`, oldest ids first.
+    def id_span(self, *, table: Table) -> tuple[int, int] | None:
+        """(lowest id, highest id) of the table now, or None when it is empty."""
+        low, high = self._session.execute(select(func.min(table.c.id), func.max(table.c.id))).one()
+        return None if low is None else (int(low), int(high))
 
-        Selecting the ids first keeps the DELETE on the primary key (debugger_logs has no
-        created_at index) and works the same on MariaDB and SQLite.
+    def delete_window(
+        self, *, table: Table, where: ColumnElement[bool], after_id: int, up_to_id: int
+    ) -> int:
+        """Delete the rows matching `where` whose id is in (after_id, up_to_id].
+
+        A window of the primary key, not a count of rows: one statement, no id list, and it
+        reads and locks that range only — whatever `where` tests, indexed or not (the site
+        never indexed `debugger_logs.created_at`).
         """
-        table = model.__table__  # type: ignore[attr-defined]
-        ids = list(
-            self._session.execute(
-                select(table.c.id)
-                .where(table.c.created_at < cutoff)
-                .order_by(table.c.id)
-                .limit(batch_size)
-            ).scalars()
-        )
-        if not ids:
-            return 0
-        result = self._session.execute(delete(table).where(table.c.id.in_(ids)))
+        in_window = (table.c.id > after_id) & (table.c.id <= up_to_id)
+        result = self._session.execute(delete(table).where(in_window, where))
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def count(self, *, table: Table, where: ColumnElement[bool]) -> int:
+        """How many rows a purge would delete (dry runs)."""
+        stmt = select(func.count()).select_from(table).where(where)
+        return int(self._session.execute(stmt).scalar_one())

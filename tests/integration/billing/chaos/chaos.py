@@ -135,7 +135,9 @@ class Chaos:
                 )
             case Action.KILL_WORKER:
                 ready = [name for name in self.supervisor.names if self.supervisor.is_ready(name)]
-                if not ready:
+                if not ready or self._holding:
+                    # A random kill must not take the held confirmation's client: that kill is
+                    # `watch`'s, at a known point (a loaded machine once raced the two).
                     return False
                 victim = self.rng.choice(sorted(ready))
                 self.supervisor.kill(victim)
@@ -160,10 +162,11 @@ class Chaos:
         _host, port = self.proxy.held_clients[-1]
         held = [s for s in self.proxy.seen() if s.outcome == Fault.SLOW_RESPONSE.value]
         attempt_key = (held[-1].idempotency_key or "").removesuffix(":confirm")
-        pids = self.supervisor.all_pids()
-        owner = tcp_connection_owner(port, self.proxy.port, pids)
+        pids, owner = self._holder(port)
         if owner is None:
-            raise AssertionError(f"no worker holds the held confirmation's connection ({port})")
+            raise AssertionError(
+                f"no worker holds the held confirmation's connection ({port}): {self.log}"
+            )
         # The answer is held for HOLD_S: the worker cannot have recorded it yet.
         state = attempt_state(self.engine, attempt_key)
         self.supervisor.kill(pids[owner])
@@ -174,6 +177,22 @@ class Chaos:
             seconds_held=time.monotonic() - noticed_at,
         )
         self._note(f"killed {pids[owner]} while {attempt_key}'s confirmation was held ({state})")
+
+    @property
+    def _holding(self) -> bool:
+        """A confirmation's answer is held and its client not killed yet."""
+        return self._slow_hit is not None and self._slow_hit.is_set() and self.held_kill is None
+
+    def _holder(self, port: int) -> tuple[dict[int, str], int | None]:
+        """The worker processes, and which one holds the connection from `port` (looked for
+        for up to a second: on a loaded machine a process list can trail a restart)."""
+        deadline = time.monotonic() + 1.0
+        while True:
+            pids = self.supervisor.all_pids()
+            owner = tcp_connection_owner(port, self.proxy.port, pids)
+            if owner is not None or time.monotonic() > deadline:
+                return pids, owner
+            time.sleep(0.05)
 
     @property
     def settled_down(self) -> bool:

@@ -150,7 +150,7 @@ def _drain(amqp_url: str) -> int:
 def _assert_the_chaos_happened(chaos: Chaos, report: str) -> None:
     supervisor = chaos.supervisor
     assert len(supervisor.kills) >= 3, report
-    assert supervisor.restarts >= len(supervisor.kills), report
+    assert supervisor.wait_restarted(), report
     assert supervisor.unexpected_exits == [], report
     held = chaos.held_kill
     assert held is not None, report
