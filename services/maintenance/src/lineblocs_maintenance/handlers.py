@@ -6,9 +6,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from lineblocs_maintenance.bootstrap import Maintenance
-from lineblocs_maintenance.schedules import PURGE_LOGS_JOB
+from lineblocs_maintenance.relocation import relocate, sweep
+from lineblocs_maintenance.relocation.sweep import RelocationSweepReport
+from lineblocs_maintenance.schedules import PURGE_LOGS_JOB, RELOCATE_RECORDINGS_JOB
 from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
+from lineblocs_shared.queue.bulk import MessagePublisher
+from lineblocs_shared.reliability.failures.taxonomy import TransientError
 from lineblocs_shared.reliability.periodic.jobs import Trigger
 from lineblocs_shared.reliability.periodic.runner import Period, PeriodicRunner
 
@@ -70,3 +74,52 @@ def _purge_table(deps: Maintenance, *, model: type, cutoff: object) -> int:
         total += deleted
         if deleted < deps.options.retention_batch_size:
             return total
+
+
+class RelocationSweepIncomplete(TransientError):
+    """The broker refused some of a sweep's messages: the retry sweeps again."""
+
+    def __init__(self, report: RelocationSweepReport) -> None:
+        super().__init__(f"{report.failed} recording relocation message(s) not published")
+        self.report = report
+
+
+def relocate_recordings(
+    deps: Maintenance, publisher: MessagePublisher, *, trigger: Trigger | None = None
+) -> RelocationSweepReport | None:
+    """Queue one relocation per recording due, once per period (or per manual run); None when
+    another message holds the period. The store is checked first: settings missing or refused
+    fail the run (one dead letter, one alert) before anything is queued."""
+
+    def one_period(period: Period) -> RelocationSweepReport:
+        deps.relocation().store.check()
+        report = sweep.sweep(
+            deps.engine,
+            now=period.at,
+            max_attempts=deps.options.recording_relocation_max_attempts,
+            page_size=deps.options.recording_relocation_page_size,
+            publisher=publisher,
+        )
+        if report.failed:
+            raise RelocationSweepIncomplete(report)
+        return report
+
+    runner = PeriodicRunner(engine=deps.engine, clock=deps.clock)
+    return runner.run_reporting(RELOCATE_RECORDINGS_JOB, one_period, trigger=trigger or Trigger())
+
+
+def relocations_due(deps: Maintenance) -> RelocationSweepReport:
+    """What a sweep would queue now: found and counted; no claim, no message."""
+    options = deps.options
+    return sweep.sweep(
+        deps.engine,
+        now=deps.clock.now(),
+        max_attempts=options.recording_relocation_max_attempts,
+        page_size=options.recording_relocation_page_size,
+        publisher=None,
+    )
+
+
+def relocate_recording(deps: Maintenance, *, recording_id: int) -> str:
+    """Relocate one recording (see `relocation.relocate`)."""
+    return relocate.relocate_recording(deps.relocation(), recording_id)

@@ -11,3 +11,9 @@ from lineblocs_shared.reliability.periodic.jobs import PeriodicJob
 PURGE_LOGS_JOB = PeriodicJob(
     name="maintenance.purge_logs", cron="15 3 * * *", time_limit=timedelta(minutes=30)
 )
+
+# Every 5 minutes: the sweep only queues (one message per recording), so 4 minutes is plenty.
+# Catch-up `latest`: a sweep looks at the present, so one run covers every tick missed.
+RELOCATE_RECORDINGS_JOB = PeriodicJob(
+    name="maintenance.relocate_recordings", cron="*/5 * * * *", time_limit=timedelta(minutes=4)
+)
