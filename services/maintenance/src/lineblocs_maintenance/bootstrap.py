@@ -17,8 +17,6 @@ from lineblocs_shared.queue.runtime import ServiceRoot
 from lineblocs_shared.settings import Settings, load
 from lineblocs_shared.site_settings.cache import SettingsCache
 
-SITE_SETTINGS_TTL_S = 30.0
-
 
 @dataclass(frozen=True)
 class Maintenance:
@@ -36,7 +34,7 @@ class Maintenance:
 
     @cached_property
     def _site_settings(self) -> SettingsCache:
-        return SettingsCache(self.engine, ttl_s=SITE_SETTINGS_TTL_S)
+        return SettingsCache(self.engine, ttl_s=self.options.lineblocs_settings_ttl_s)
 
     def relocation(self) -> Relocation:
         """What relocating a recording needs, with Lineblocs' current S3 settings."""
