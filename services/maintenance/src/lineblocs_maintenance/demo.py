@@ -8,19 +8,42 @@ import json
 from sqlalchemy import func, select
 
 from lineblocs_maintenance import bootstrap
+from lineblocs_maintenance.demo_relocation import (
+    demo_media_server,
+    recordings_folder,
+    relocate_demo_recordings,
+)
 from lineblocs_maintenance.schedules import PURGE_LOGS_JOB
+from lineblocs_maintenance.settings import MaintenanceSettings
 from lineblocs_shared.contracts import PURGE_LOGS, PurgeLogs
 from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.demo.runner import DemoContext
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
 from lineblocs_shared.queue.broker import declare_actors
+from lineblocs_shared.settings import load
 
 
 def demo_step(ctx: DemoContext) -> None:
-    """Send a log-retention message through the broker and let the real actor purge."""
-    bootstrap.install(bootstrap.build(ctx.settings, engine=ctx.engine, clock=ctx.clock))
+    """Purge old logs, then relocate recordings, through the broker and the real actors."""
+    media_server = demo_media_server()
+    options = load(MaintenanceSettings).model_copy(
+        update={
+            "recording_storage_override": "local",
+            "recording_local_dir": recordings_folder(ctx),
+        }
+    )
+    deps = bootstrap.build(
+        ctx.settings, engine=ctx.engine, clock=ctx.clock, options=options, ari=media_server
+    )
+    bootstrap.install(deps)
     actors = importlib.import_module("lineblocs_maintenance.actors")  # binds to the demo's broker
-    declare_actors(ctx.broker, [actors.purge_logs])  # an earlier broker of this process may have it
+    # An earlier broker of this process (tests, the demo) may have them already.
+    declare_actors(ctx.broker, actors.MAINTENANCE_ACTORS)
+    _purge_logs(ctx)
+    relocate_demo_recordings(ctx, media_server)
+
+
+def _purge_logs(ctx: DemoContext) -> None:
     before = _count_logs(ctx)
     PURGE_LOGS.send(ctx.broker, PurgeLogs())
     ctx.run_queued_messages()

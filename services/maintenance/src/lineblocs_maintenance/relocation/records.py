@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lineblocs_shared.db.types import whole_seconds
@@ -103,3 +103,23 @@ def _put(conn: Connection, recording_id: int, now: datetime, **values: Any) -> N
         conn.execute(insert(RELOCATIONS).values(**row))
     except IntegrityError:  # written in between by a concurrent delivery
         conn.execute(stmt.values(**values))
+
+
+def retry_failed(engine: Engine) -> int:
+    """Recordings marked failed get a new budget: our mark removed, the site's count reset."""
+    with engine.begin() as conn:
+        ids = list(
+            conn.execute(
+                select(RELOCATIONS.c.recording_id).where(
+                    RELOCATIONS.c.state == RelocationState.FAILED.value
+                )
+            ).scalars()
+        )
+        if ids:
+            conn.execute(
+                update(RECORDINGS)
+                .where(RECORDINGS.c.id.in_(ids), RECORDINGS.c.s3_url == "")
+                .values(relocation_attempts=0)
+            )
+            conn.execute(delete(RELOCATIONS).where(RELOCATIONS.c.recording_id.in_(ids)))
+    return len(ids)
