@@ -20,6 +20,7 @@ from benchmarks import (
     invoice_preview,
     middleware_throughput,
     notifications_throughput,
+    recordings_relocation,
 )
 from benchmarks.support import DEFAULT_AMQP_URL, DEFAULT_MYSQL_URL, machine_rows, print_table
 
@@ -30,6 +31,7 @@ BENCHMARKS = (
     "billing_distributor",
     "billing_throughput",
     "notifications_throughput",
+    "recordings_relocation",
 )
 
 
@@ -42,6 +44,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         "--messages", type=int, help="messages per run; billing_*: subscriptions (bills)"
     )
     parser.add_argument("--window", type=int, help="bulk_publish: unconfirmed messages in flight")
+    parser.add_argument("--size-kib", type=int, help="recordings_relocation: each file's size")
     return parser.parse_args(argv)
 
 
@@ -80,6 +83,10 @@ def main(argv: list[str]) -> int:
     if "notifications_throughput" in chosen:
         mails = {"mails": args.messages} if args.messages else {}
         all_met &= notifications_throughput.run(args.amqp_url, mysql_url, **mails)
+    if "recordings_relocation" in chosen:
+        sizes = {"recordings": args.messages} if args.messages else {}
+        sizes |= {"size_kib": args.size_kib} if args.size_kib else {}
+        all_met &= recordings_relocation.run(args.amqp_url, mysql_url, **sizes)
     return 0 if all_met else 1
 
 

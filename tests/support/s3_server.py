@@ -43,7 +43,7 @@ class S3Server:
 
 
 @contextmanager
-def s3_server() -> Iterator[S3Server]:
+def s3_server(*, versioned: bool = True) -> Iterator[S3Server]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -56,7 +56,8 @@ def s3_server() -> Iterator[S3Server]:
         aws_secret_access_key=SECRET,
     )
     client.create_bucket(Bucket=BUCKET)
-    client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    if versioned:
+        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     try:
         yield S3Server(endpoint, client)
     finally:
