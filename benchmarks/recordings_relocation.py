@@ -88,7 +88,7 @@ def run(
     ari = AriFake().start()
     try:
         with s3_server(versioned=False) as s3, tempfile.TemporaryDirectory() as folder:
-            env = _relocation_env(ari, s3)
+            env = ari_fake.relocation_env(ari, s3.endpoint_url, HOST)
             with bench_database(mysql_url) as engine, bench_vhost(amqp_url) as vhost_url:
                 _seed(engine, ari, s3, recordings + SAMPLE, size_kib)
                 result.ours_s = _workers(engine, vhost_url, env, result, Path(folder))
@@ -97,17 +97,6 @@ def run(
     finally:
         ari.stop()
     return _report(result)
-
-
-def _relocation_env(ari: AriFake, s3: S3Server) -> dict[str, str]:
-    return {
-        "ARI_URL_TEMPLATE": ari.url_template,
-        "ARI_HOSTS": HOST,
-        "ARI_USERNAME": ari_fake.USER,
-        "ARI_PASSWORD": ari_fake.PASSWORD,
-        "S3_ENDPOINT_URL": s3.endpoint_url,
-        "RECORDING_STORAGE_OVERRIDE": "s3",
-    }
 
 
 def _seed(engine: Engine, ari: AriFake, s3: S3Server, count: int, size_kib: int) -> None:

@@ -133,3 +133,15 @@ class AriFake:
         if status == 204:
             return web.Response(status=204)
         return web.json_response({"message": "no"}, status=status)
+
+
+def relocation_env(ari: AriFake, s3_endpoint_url: str, host: str) -> dict[str, str]:
+    """A maintenance worker's settings to relocate from `ari` (media server `host`) to S3."""
+    return {
+        "ARI_URL_TEMPLATE": ari.url_template,
+        "ARI_HOSTS": host,
+        "ARI_USERNAME": USER,
+        "ARI_PASSWORD": PASSWORD,
+        "S3_ENDPOINT_URL": s3_endpoint_url,
+        "RECORDING_STORAGE_OVERRIDE": "s3",
+    }

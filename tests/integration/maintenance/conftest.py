@@ -51,14 +51,8 @@ def s3(s3_session: S3Server) -> S3Server:
 
 
 def relocation_env(ari: AriFake, s3: S3Server) -> dict[str, str]:
-    return {
-        "ARI_URL_TEMPLATE": ari.url_template,
-        "ARI_HOSTS": MEDIA_SERVER,
-        "ARI_USERNAME": ari_fake.USER,
-        "ARI_PASSWORD": ari_fake.PASSWORD,
+    return ari_fake.relocation_env(ari, s3.endpoint_url, MEDIA_SERVER) | {
         "ARI_TIMEOUT_S": "5",
-        "S3_ENDPOINT_URL": s3.endpoint_url,
-        "RECORDING_STORAGE_OVERRIDE": "s3",
         "RECORDING_RELOCATION_MAX_ATTEMPTS": "3",
         "LINEBLOCS_SETTINGS_TTL_S": "0",
     }
