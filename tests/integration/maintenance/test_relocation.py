@@ -204,14 +204,15 @@ def test_the_sweep_queues_each_due_recording_once_while_it_is_in_flight(
     due = [make_recording(jobs_engine) for _ in range(3)]
     make_recording(jobs_engine, status="RECORDING")
     make_recording(jobs_engine, s3_url="https://elsewhere/x.wav")
-    make_recording(jobs_engine, relocation_attempts=3)
+    # The old Go job counted attempts without limit: such a recording is still tried.
+    due.append(make_recording(jobs_engine, relocation_attempts=3_000))
     publisher = RecordingMessagePublisher()
 
     first = handlers.relocate_recordings(deps, publisher)
     second = handlers.relocate_recordings(deps, publisher)
 
     assert first is not None
-    assert (first.found, first.enqueued) == (3, 3)
+    assert (first.found, first.enqueued) == (4, 4)
     assert second is not None
     assert second.found == 0
     sent = [m.kwargs["recording_id"] for m in publisher.published]

@@ -38,6 +38,9 @@ class RecordingRelocation(JobsTable, table=True):
 
     recording_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     state: RelocationState = Field(sa_type=String(16))
+    # Our attempts, the budget's count: the site's `relocation_attempts` is counted too, but the
+    # old Go job inflated it without limit, so it cannot decide whether a recording is tried.
+    attempts: int = 0
     object_key: str | None = Field(default=None, max_length=255)
     sha256: str | None = Field(default=None, max_length=64)
     size_bytes: int | None = Field(default=None, sa_type=BigInteger)

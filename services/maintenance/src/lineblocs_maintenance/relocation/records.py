@@ -26,7 +26,7 @@ class RecordingRow:
     storage_id: str
     storage_server_ip: str
     s3_url: str
-    attempts: int
+    attempts: int | None  # ours (`lbj_recording_relocations.attempts`); None without our row
     state: str | None  # ours; None before the first sweep or attempt
     object_key: str | None
     sha256: str | None
@@ -36,7 +36,7 @@ def load(engine: Engine, recording_id: int) -> RecordingRow | None:
     r, x = RECORDINGS.c, RELOCATIONS.c
     columns = (r.id, r.status, r.storage_id, r.storage_server_ip, r.s3_url)
     stmt = (
-        select(*columns, r.relocation_attempts, x.state, x.object_key, x.sha256)
+        select(*columns, x.attempts, x.state, x.object_key, x.sha256)
         .select_from(RECORDINGS.outerjoin(RELOCATIONS, x.recording_id == r.id))
         .where(r.id == recording_id)
     )
@@ -46,18 +46,22 @@ def load(engine: Engine, recording_id: int) -> RecordingRow | None:
 
 
 def start_attempt(engine: Engine, recording_id: int, now: datetime) -> int:
-    """Count one more attempt on the site's row and mark ours relocating; the new count."""
+    """Count one more attempt, on our row and the site's, and mark ours relocating; our count."""
+    x = RELOCATIONS.c
     with engine.begin() as conn:
         conn.execute(
             update(RECORDINGS)
             .where(RECORDINGS.c.id == recording_id)
             .values(relocation_attempts=RECORDINGS.c.relocation_attempts + 1)
         )
-        attempts = conn.execute(
-            select(RECORDINGS.c.relocation_attempts).where(RECORDINGS.c.id == recording_id)
-        ).scalar_one()
         _put(conn, recording_id, now, state=RelocationState.RELOCATING.value)
-    return int(attempts)
+        conn.execute(
+            update(RELOCATIONS)
+            .where(x.recording_id == recording_id)
+            .values(attempts=x.attempts + 1)
+        )
+        attempts = conn.execute(select(x.attempts).where(x.recording_id == recording_id))
+        return int(attempts.scalar_one())
 
 
 def plan_object(engine: Engine, recording_id: int, now: datetime, **found: Any) -> None:
@@ -97,7 +101,7 @@ def _put(conn: Connection, recording_id: int, now: datetime, **values: Any) -> N
     stmt = update(RELOCATIONS).where(RELOCATIONS.c.recording_id == recording_id)
     if conn.execute(stmt.values(**values)).rowcount:
         return
-    row = {"recording_id": recording_id, "state": RelocationState.QUEUED.value,
+    row = {"recording_id": recording_id, "state": RelocationState.QUEUED.value, "attempts": 0,
            "created_at": values["updated_at"], **values}  # fmt: skip
     try:
         conn.execute(insert(RELOCATIONS).values(**row))
@@ -106,7 +110,8 @@ def _put(conn: Connection, recording_id: int, now: datetime, **values: Any) -> N
 
 
 def retry_failed(engine: Engine) -> int:
-    """Recordings marked failed get a new budget: our mark removed, the site's count reset."""
+    """Recordings marked failed get a new budget of attempts: our row is removed (the site's
+    `relocation_attempts` keeps counting: it is history, not the budget)."""
     with engine.begin() as conn:
         ids = list(
             conn.execute(
@@ -116,10 +121,5 @@ def retry_failed(engine: Engine) -> int:
             ).scalars()
         )
         if ids:
-            conn.execute(
-                update(RECORDINGS)
-                .where(RECORDINGS.c.id.in_(ids), RECORDINGS.c.s3_url == "")
-                .values(relocation_attempts=0)
-            )
             conn.execute(delete(RELOCATIONS).where(RELOCATIONS.c.recording_id.in_(ids)))
     return len(ids)

@@ -2,7 +2,8 @@
 
 1. the row: gone, not FINALIZED, or marked missing/failed → nothing to do; `s3_url` already
    written → only the media server's copy is left to delete (step 6);
-2. count the attempt (`relocation_attempts`); past RECORDING_RELOCATION_MAX_ATTEMPTS → failed;
+2. count the attempt (ours, and the site's `relocation_attempts`); past
+   RECORDING_RELOCATION_MAX_ATTEMPTS → failed;
 3. the object planned by an earlier attempt (our row's key and SHA-256) is looked up first: if
    the store has it with that checksum, it is not downloaded nor uploaded again;
 4. else download from ARI into a spooled temporary file (SHA-256 and size on the way), plan the
@@ -77,7 +78,7 @@ def relocate_recording(job: Relocation, recording_id: int) -> str:
 
 
 def _relocate(job: Relocation, row: RecordingRow, host: str, name: str) -> str:
-    if row.attempts >= job.max_attempts:
+    if (row.attempts or 0) >= job.max_attempts:
         raise RelocationAbandoned(f"recording {row.id}: {row.attempts} attempts failed already")
     attempts = records.start_attempt(job.engine, row.id, job.clock.now())
     try:

@@ -1,10 +1,12 @@
 """The relocation sweep: finalized recordings still on a media server, in keyset pages, one
 `relocate_recording` message each, so one bad file never holds up the others.
 
-A recording is due when its status is FINALIZED, its `s3_url` is empty, it has attempts left,
-and our row is neither final (missing, failed) nor in flight (queued or relocating within
-IN_FLIGHT: its message may still be waiting or retrying). The published ones are marked queued,
-so the next sweep does not queue them again while a backlog drains. `dry_run` only counts.
+A recording is due when its status is FINALIZED, its `s3_url` is empty, and it has no row of
+ours, or one with attempts left that is neither final (missing, failed) nor in flight (queued or
+relocating within IN_FLIGHT: its message may still be waiting or retrying). The site's
+`relocation_attempts` does not decide: the old Go job inflated it without limit. The published
+ones are marked queued, so the next sweep does not queue them again while a backlog drains.
+`dry_run` only counts.
 """
 
 from __future__ import annotations
@@ -54,10 +56,13 @@ def due_recordings(*, max_attempts: int, now: datetime) -> Select[Any]:
         .where(
             r.status == "FINALIZED",
             r.s3_url == "",
-            r.relocation_attempts < max_attempts,
             or_(
                 x.recording_id.is_(None),
-                and_(x.state.not_in(final), x.updated_at < now - IN_FLIGHT),
+                and_(
+                    x.attempts < max_attempts,
+                    x.state.not_in(final),
+                    x.updated_at < now - IN_FLIGHT,
+                ),
             ),
         )
     )

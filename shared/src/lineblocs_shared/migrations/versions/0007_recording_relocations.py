@@ -23,6 +23,7 @@ def upgrade() -> None:
         "lbj_recording_relocations",
         sa.Column("recording_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("object_key", sa.String(255), nullable=True),
         sa.Column("sha256", sa.String(64), nullable=True),
         sa.Column("size_bytes", sa.BigInteger(), nullable=True),
