@@ -21,6 +21,7 @@ from benchmarks import (
     log_purge,
     middleware_throughput,
     notifications_throughput,
+    recordings_relocation,
 )
 from benchmarks.support import DEFAULT_AMQP_URL, DEFAULT_MYSQL_URL, machine_rows, print_table
 
@@ -32,6 +33,7 @@ BENCHMARKS = (
     "billing_throughput",
     "notifications_throughput",
     "log_purge",
+    "recordings_relocation",
 )
 
 
@@ -46,6 +48,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         help="messages per run; billing_*: subscriptions (bills); log_purge: old rows",
     )
     parser.add_argument("--window", type=int, help="bulk_publish: unconfirmed messages in flight")
+    parser.add_argument("--size-kib", type=int, help="recordings_relocation: each file's size")
     return parser.parse_args(argv)
 
 
@@ -86,6 +89,10 @@ def main(argv: list[str]) -> int:
         all_met &= notifications_throughput.run(args.amqp_url, mysql_url, **mails)
     if "log_purge" in chosen:
         all_met &= log_purge.run(mysql_url, **({"rows": args.messages} if args.messages else {}))
+    if "recordings_relocation" in chosen:
+        sizes = {"recordings": args.messages} if args.messages else {}
+        sizes |= {"size_kib": args.size_kib} if args.size_kib else {}
+        all_met &= recordings_relocation.run(args.amqp_url, mysql_url, **sizes)
     return 0 if all_met else 1
 
 

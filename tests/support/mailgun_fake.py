@@ -7,7 +7,6 @@ a wrong key, 404 for an unknown domain, 400 for a refused address, 5xx for a whi
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import email
 import email.policy
@@ -17,6 +16,8 @@ from email.message import Message
 from typing import Any
 
 from aiohttp import web
+
+from tests.support.aiohttp_thread import AppThread
 
 DOMAIN, KEY = "mg.example.test", "key-test-123"
 
@@ -37,34 +38,20 @@ class MailgunFake:
         self.received: list[tuple[str, Message]] = []  # (to, the MIME message)
         self.requests = 0
         self._lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
-        self._port = 0
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_post("/{tail:.*}", self._post)
+        self._server = AppThread(app)
 
     @property
     def api_base(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
+        return f"http://127.0.0.1:{self._server.port}"
 
     def start(self) -> MailgunFake:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=10)
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-
-    async def _serve(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_post("/{tail:.*}", self._post)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
+        self._server.stop()
 
     async def _post(self, request: web.Request) -> web.Response:
         form = await request.post()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,9 @@ from lineblocs_shared.demo.runner import prepare, run_services
 from lineblocs_shared.models.jobs import JobRun, OutboxMessage
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
 from lineblocs_shared.models.notifications import Notification
+from lineblocs_shared.models.recordings import RecordingRelocation
 from lineblocs_shared.models.tenants import User
+from lineblocs_shared.models.usage import Recording
 from lineblocs_shared.registry import installed_services
 from tests.support.cli import CLI
 
@@ -71,6 +74,27 @@ def test_make_demo_command_needs_no_environment(tmp_path: Path) -> None:
     assert "card_declined" in result.stdout
     assert "services run: billing, maintenance, notifications" in result.stdout
     assert "Notifications — mails sent once each" in result.stdout
+    assert "Maintenance — recordings relocated" in result.stdout
+
+
+def test_the_demo_relocates_finalized_recordings_to_the_local_folder(tmp_path: Path) -> None:
+    ctx = prepare(tmp_path / "demo.sqlite3", clock=FixedClock(NOW))
+    run_services(ctx, list(installed_services().values()))
+    with UnitOfWork(ctx.engine) as uow:
+        recordings = uow.session.execute(select(Recording)).scalars().all()
+        marks = {
+            m.recording_id: m for m in uow.session.execute(select(RecordingRelocation)).scalars()
+        }
+    by_name = {r.storage_id: r for r in recordings}
+    lost = by_name.pop("demo-call-lost")
+    assert (lost.s3_url, marks[lost.id or 0].state) == ("", "missing")
+    assert len(by_name) == 3
+    for recording in by_name.values():
+        mark = marks[recording.id or 0]
+        assert mark.state == "relocated"
+        stored = tmp_path / "demo-recordings" / f"recordings/{recording.id}.wav"
+        assert recording.s3_url == stored.as_uri()
+        assert hashlib.sha256(stored.read_bytes()).hexdigest() == mark.sha256
 
 
 def test_the_demo_sends_every_kind_of_mail_once_as_eml_files(tmp_path: Path) -> None:
@@ -102,6 +126,7 @@ def test_the_demo_runs_every_maintenance_job_through_the_broker(tmp_path: Path) 
         ("maintenance.purge_logs", "succeeded"),
         ("maintenance.retention", "succeeded"),
         ("maintenance.cleanup_users", "succeeded"),
+        ("maintenance.relocate_recordings", "succeeded"),
     }
     assert all(message_id for *_, message_id in runs)
     assert "made-one-call@example.com" in emails  # his call keeps him

@@ -96,6 +96,24 @@ APPLY_RETENTION = Contract(
 )
 
 
+class RelocateRecordings(Payload):
+    """Find the finalized recordings still on a media server and queue one relocation each."""
+
+
+class RelocateRecording(Payload):
+    """Move one recording from its Asterisk server to object storage (idempotent per id)."""
+
+    recording_id: int = Field(ge=1)
+
+
+RELOCATE_RECORDINGS = Contract(
+    queue=Queues.MAINTENANCE, actor="relocate_recordings", payload=RelocateRecordings
+)
+RELOCATE_RECORDING = Contract(
+    queue=Queues.MAINTENANCE, actor="relocate_recording", payload=RelocateRecording
+)
+
+
 # --- billing ----------------------------------------------------------------------------------
 
 

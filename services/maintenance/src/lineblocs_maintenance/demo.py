@@ -11,8 +11,14 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from lineblocs_maintenance import bootstrap
+from lineblocs_maintenance.demo_relocation import (
+    demo_media_server,
+    recordings_folder,
+    relocate_demo_recordings,
+)
 from lineblocs_maintenance.demo_seed import DemoUsers, seed_housekeeping
 from lineblocs_maintenance.schedules import CLEANUP_USERS_JOB, PURGE_LOGS_JOB, RETENTION_JOB
+from lineblocs_maintenance.settings import MaintenanceSettings
 from lineblocs_shared.contracts import (
     APPLY_RETENTION,
     CLEANUP_USERS,
@@ -26,13 +32,32 @@ from lineblocs_shared.demo.runner import DemoContext
 from lineblocs_shared.models.logs import DebuggerLog, ErrorUserTrace
 from lineblocs_shared.models.tenants import User
 from lineblocs_shared.queue.broker import declare_actors
+from lineblocs_shared.settings import load
 
 
 def demo_step(ctx: DemoContext) -> None:
-    """Seed what each job has to do, send the three job messages, report the outcomes."""
-    bootstrap.install(bootstrap.build(ctx.settings, engine=ctx.engine, clock=ctx.clock))
+    """Each job through the broker and the real actors: the housekeeping jobs, then the
+    recordings' relocation from a fake media server to a local folder."""
+    media_server = demo_media_server()
+    options = load(MaintenanceSettings).model_copy(
+        update={
+            "recording_storage_override": "local",
+            "recording_local_dir": recordings_folder(ctx),
+        }
+    )
+    deps = bootstrap.build(
+        ctx.settings, engine=ctx.engine, clock=ctx.clock, options=options, ari=media_server
+    )
+    bootstrap.install(deps)
     actors = importlib.import_module("lineblocs_maintenance.actors")  # binds to the demo's broker
-    declare_actors(ctx.broker, actors.MAINTENANCE_ACTORS)  # an earlier broker may have them
+    # An earlier broker of this process (tests, the demo) may have them already.
+    declare_actors(ctx.broker, actors.MAINTENANCE_ACTORS)
+    _housekeeping(ctx)
+    relocate_demo_recordings(ctx, media_server)
+
+
+def _housekeeping(ctx: DemoContext) -> None:
+    """Seed what each job has to do, send the three job messages, report the outcomes."""
     logs_before = _count_logs(ctx)
     users = seed_housekeeping(ctx.engine, now=ctx.clock.now())
     PURGE_LOGS.send(ctx.broker, PurgeLogs())

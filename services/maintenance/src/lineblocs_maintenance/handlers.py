@@ -8,9 +8,18 @@ from datetime import datetime, timedelta
 from lineblocs_maintenance.batches import OnBatch
 from lineblocs_maintenance.bootstrap import Maintenance
 from lineblocs_maintenance.logs import PurgeResult, purge_logs_before
+from lineblocs_maintenance.relocation import relocate, sweep
+from lineblocs_maintenance.relocation.sweep import RelocationSweepReport
 from lineblocs_maintenance.retention import RetentionResult, apply_retention
-from lineblocs_maintenance.schedules import CLEANUP_USERS_JOB, PURGE_LOGS_JOB, RETENTION_JOB
+from lineblocs_maintenance.schedules import (
+    CLEANUP_USERS_JOB,
+    PURGE_LOGS_JOB,
+    RELOCATE_RECORDINGS_JOB,
+    RETENTION_JOB,
+)
 from lineblocs_maintenance.users.cleanup import CleanupReport, cleanup_users
+from lineblocs_shared.queue.bulk import MessagePublisher
+from lineblocs_shared.reliability.failures.taxonomy import TransientError
 from lineblocs_shared.reliability.periodic.jobs import Trigger
 from lineblocs_shared.reliability.periodic.runner import Period, PeriodicRunner
 
@@ -96,3 +105,53 @@ def cleanup(
     return _runner(deps).run_reporting(
         CLEANUP_USERS_JOB, lambda period: clean(period.at), trigger=trigger or Trigger()
     )
+
+
+class RelocationSweepIncomplete(TransientError):
+    """The broker refused some of a sweep's messages: the retry sweeps again."""
+
+    def __init__(self, report: RelocationSweepReport) -> None:
+        super().__init__(f"{report.failed} recording relocation message(s) not published")
+        self.report = report
+
+
+def relocate_recordings(
+    deps: Maintenance, publisher: MessagePublisher, *, trigger: Trigger | None = None
+) -> RelocationSweepReport | None:
+    """Queue one relocation per recording due, once per period (or per manual run); None when
+    another message holds the period. The store is checked first: settings missing or refused
+    fail the run (one dead letter, one alert) before anything is queued."""
+
+    def one_period(period: Period) -> RelocationSweepReport:
+        deps.relocation().store.check()
+        report = sweep.sweep(
+            deps.engine,
+            now=period.at,
+            max_attempts=deps.options.recording_relocation_max_attempts,
+            page_size=deps.options.recording_relocation_page_size,
+            publisher=publisher,
+        )
+        if report.failed:
+            raise RelocationSweepIncomplete(report)
+        return report
+
+    return _runner(deps).run_reporting(
+        RELOCATE_RECORDINGS_JOB, one_period, trigger=trigger or Trigger()
+    )
+
+
+def relocations_due(deps: Maintenance) -> RelocationSweepReport:
+    """What a sweep would queue now: found and counted; no claim, no message."""
+    options = deps.options
+    return sweep.sweep(
+        deps.engine,
+        now=deps.clock.now(),
+        max_attempts=options.recording_relocation_max_attempts,
+        page_size=options.recording_relocation_page_size,
+        publisher=None,
+    )
+
+
+def relocate_recording(deps: Maintenance, *, recording_id: int) -> str:
+    """Relocate one recording (see `relocation.relocate`)."""
+    return relocate.relocate_recording(deps.relocation(), recording_id)

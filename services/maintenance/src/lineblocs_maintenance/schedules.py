@@ -17,3 +17,9 @@ RETENTION_JOB = PeriodicJob(
 CLEANUP_USERS_JOB = PeriodicJob(
     name="maintenance.cleanup_users", cron="30 4 * * *", time_limit=timedelta(minutes=30)
 )
+
+# Every 5 minutes: the sweep only queues (one message per recording), so 4 minutes is plenty.
+# Catch-up `latest`: a sweep looks at the present, so one run covers every tick missed.
+RELOCATE_RECORDINGS_JOB = PeriodicJob(
+    name="maintenance.relocate_recordings", cron="*/5 * * * *", time_limit=timedelta(minutes=4)
+)

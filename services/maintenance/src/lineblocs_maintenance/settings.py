@@ -1,9 +1,19 @@
-"""Settings of the maintenance service (read once, by its composition root)."""
+"""Settings of the maintenance service (read once, by its composition root).
+
+Lineblocs' own S3 settings (bucket, region, key pair) live in its database and are read through
+`SiteSettings`; this class holds what belongs to our deployment: how to reach each media
+server's ARI, where recordings go when not to S3, and the relocation's limits.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+RecordingStorageName = Literal["", "s3", "local"]
 
 # Periodic catch-up looks back 7 days: a job run must outlive that to be seen (retention.py).
 MIN_RUN_RETENTION_DAYS = 8
@@ -42,3 +52,53 @@ class MaintenanceSettings(BaseSettings):
     dead_letters_retention_days: int = Field(
         90, ge=1, le=3650, description="replayed (resolved) lbj_dead_letters kept this long"
     )
+    ari_url_template: str = Field(
+        "http://{host}:8088/ari",
+        description="ARI base URL of a media server; {host} is the recording's storage_server_ip",
+    )
+    ari_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="comma-separated media servers ARI may be asked (empty: any storage_server_ip)",
+    )
+    ari_username: str = Field("", description="ARI user (basic auth), the same on every server")
+    ari_password: SecretStr = Field(SecretStr(""), description="ARI password (basic auth)")
+    ari_timeout_s: float = Field(30, gt=0, le=600, description="ARI connect/read timeout (s)")
+    recording_storage_override: RecordingStorageName = Field(
+        "",
+        description=(
+            "empty: S3 with Lineblocs' aws_* and s3_bucket settings (local on the embedded "
+            "defaults); s3 or local force one (local is refused in staging/production)"
+        ),
+    )
+    recording_local_dir: Path = Field(
+        Path("recordings"), description="local storage: the folder recordings are copied to"
+    )
+    s3_endpoint_url: str = Field(
+        "", description="S3 endpoint for S3-compatible stores and tests; empty: AWS"
+    )
+    recording_relocation_max_attempts: int = Field(
+        5, ge=1, le=50, description="attempts at one recording before it is dead-lettered"
+    )
+    recording_relocation_page_size: int = Field(
+        500, ge=1, le=10_000, description="recordings read per keyset page by the sweep"
+    )
+    lineblocs_settings_ttl_s: float = Field(
+        30, ge=0, le=3600, description="a worker re-reads Lineblocs' own settings this often (s)"
+    )
+    recording_spool_memory_mb: int = Field(
+        8, ge=1, le=256, description="a download is kept in memory up to this size, then on disk"
+    )
+
+    @field_validator("ari_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(host.strip() for host in value.split(",") if host.strip())
+        return value
+
+    @field_validator("ari_url_template")
+    @classmethod
+    def _a_template(cls, value: str) -> str:
+        if "{host}" not in value or not value.startswith(("http://", "https://")):
+            raise ValueError("ARI_URL_TEMPLATE must be an http(s) URL holding {host}")
+        return value.rstrip("/")

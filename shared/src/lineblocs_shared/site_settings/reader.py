@@ -27,6 +27,7 @@ from lineblocs_shared.site_settings.source import (
     SettingsTables,
 )
 from lineblocs_shared.site_settings.values import (
+    AwsS3Settings,
     BillingFrequency,
     BraintreeCredentials,
     BraintreeEnvironment,
@@ -44,6 +45,7 @@ from lineblocs_shared.site_settings.values import (
 )
 
 __all__ = [
+    "AwsS3Settings",
     "BillingFrequency",
     "BraintreeCredentials",
     "BraintreeEnvironment",
@@ -251,3 +253,32 @@ class SiteSettings:
     @property
     def customer_satisfaction_survey_url(self) -> str:
         return self._str(CUSTOMIZATIONS, "customer_satisfaction_survey_url")
+
+    # --- recordings (api_credentials) ----------------------------------------------------
+
+    @property
+    def aws_access_key_id(self) -> str:
+        return self._credential("aws_access_key_id", what="the AWS access key id")
+
+    @property
+    def aws_secret_access_key(self) -> str:
+        return self._credential("aws_secret_access_key", what="the AWS secret access key")
+
+    @property
+    def aws_region(self) -> str:
+        """The bucket's region; 'us-east-1' when unset (the region S3 assumes without one)."""
+        return self._str(API_CREDENTIALS, "aws_region", default="us-east-1")
+
+    @property
+    def s3_bucket(self) -> str:
+        return self._credential("s3_bucket", what="the S3 bucket of recordings")
+
+    @property
+    def aws_s3(self) -> AwsS3Settings:
+        """The four S3 settings together; ConfigError naming the first one missing."""
+        return AwsS3Settings(
+            bucket=self.s3_bucket,
+            region=self.aws_region,
+            access_key_id=self.aws_access_key_id,
+            secret_access_key=self.aws_secret_access_key,
+        )

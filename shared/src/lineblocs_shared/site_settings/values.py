@@ -64,6 +64,16 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class AwsS3Settings:
+    """Where recordings are kept: the bucket, its region, and the key pair that writes to it."""
+
+    bucket: str
+    region: str
+    access_key_id: str = field(repr=False)
+    secret_access_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class MailgunCredentials:
     domain: str
     api_key: str = field(repr=False)

@@ -1,0 +1,1 @@
+"""Recording relocation: finalized recordings moved from the media servers to object storage."""
