@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from lineblocs_shared.cli.processes import dramatiq_argv, periodiq_argv
+from lineblocs_shared.db import make_engine, migrate
 from lineblocs_shared.registry import get_service, installed_services
 from tests.support.cli import CLI
 
@@ -70,10 +72,12 @@ def test_bad_configuration() -> None:
     assert_one_line_failure(run_cli("db", "upgrade", LOG_LEVEL="LOUD"), "LOG_LEVEL")
 
 
-def test_unreachable_broker() -> None:
-    result = run_cli(
-        "health", DATABASE_URL="sqlite://", QUEUE_URL="amqp://guest:guest@127.0.0.1:1/%2F"
-    )
+def test_unreachable_broker(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)  # our tables are there: the broker is the one failure
+    engine.dispose()
+    result = run_cli("health", DATABASE_URL=url, QUEUE_URL="amqp://guest:guest@127.0.0.1:1/%2F")
     assert_one_line_failure(result, "RabbitMQ unreachable at 127.0.0.1:1")
 
 

@@ -203,3 +203,46 @@ def test_worker_threads_log_with_the_message_they_process() -> None:
         ("after", second.message_id, "charge", "billing"),
         ("thread stopping", None, None, None),
     ]
+
+
+def test_an_expected_contention_is_one_info_line_and_a_real_error_keeps_its_traceback(
+    restore_root_logging: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lineblocs_shared.reliability.failures.taxonomy import ExpectedContention
+
+    class PeriodTaken(ExpectedContention):
+        pass
+
+    configure_logging(load_settings(log_format="text", log_level="INFO"))
+    broker = StubBroker()  # Dramatiq's default middleware: its worker logs what actors raise
+    tries: list[int] = []
+
+    @dramatiq.actor(broker=broker, queue_name="billing", min_backoff=10, max_backoff=20)
+    def settle(period: int) -> None:
+        tries.append(period)
+        if len(tries) == 1:
+            raise PeriodTaken(f"billing period {period} is being settled by another delivery")
+
+    @dramatiq.actor(broker=broker, queue_name="billing", max_retries=0)
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
+    start_worker(worker)
+    try:
+        settle.send(7)
+        broken.send()
+        broker.join("billing", fail_fast=False)
+        worker.join()
+    finally:
+        worker.stop()
+
+    err = capsys.readouterr().err
+    [contention] = [line for line in err.splitlines() if "another delivery" in line]
+    assert " INFO dramatiq.worker" in contention
+    assert "Expected contention, retried: billing period 7" in contention
+    assert "PeriodTaken" not in err.replace(contention, "")  # no traceback of it anywhere
+    assert tries == [7, 7]
+    assert " ERROR " in err
+    assert "Traceback" in err
+    assert "RuntimeError: a bug" in err

@@ -28,7 +28,7 @@ from lineblocs_notifications.kinds.catalog import MailRequest
 from lineblocs_shared.clock import Clock
 from lineblocs_shared.db.types import whole_seconds
 from lineblocs_shared.models.notifications import FINAL_STATES, Notification, NotificationState
-from lineblocs_shared.reliability.failures.taxonomy import TransientError
+from lineblocs_shared.reliability.failures.taxonomy import ExpectedContention
 
 NOTIFICATIONS: Table = Notification.__table__  # type: ignore[attr-defined]
 MESSAGE_ID_DOMAIN = "notifications.lineblocs-jobs"
@@ -42,7 +42,7 @@ UPDATE_ROW = update(NOTIFICATIONS).where(NOTIFICATIONS.c.id == bindparam("row_id
 ERROR_LIMIT = 2000
 
 
-class Busy(TransientError):
+class Busy(ExpectedContention):
     """Another delivery is sending this mail now: try again once its lease may have run out."""
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from lineblocs_shared.db import make_engine, ping
+from lineblocs_shared.db import make_engine, migrate, ping
 from lineblocs_shared.errors import ConfigError
 from lineblocs_shared.queue.broker import ping_broker
 from lineblocs_shared.registry import ServiceSpec, get_service
@@ -29,6 +29,7 @@ def _checked(service: str) -> tuple[Settings, ServiceSpec]:
     engine = make_engine(settings.database_url, pool_size=1)
     try:
         ping(engine)
+        migrate.require_current(engine)  # a worker without our tables only looks healthy
     finally:
         engine.dispose()
     ping_broker(settings)

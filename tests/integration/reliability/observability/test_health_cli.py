@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
+from lineblocs_shared.db import migrate
 from lineblocs_shared.queue.broker import build_broker
 from lineblocs_shared.settings import load_settings
 from tests.support.cli import CLI
@@ -29,7 +30,8 @@ def test_service_health_fails_until_its_queues_exist(
     # Database and broker answer: without --service that is ready, even with no queue yet.
     plain = health(database_url=jobs_mysql_url, queue_url=fresh_amqp_url)
     assert plain.returncode == 0, plain.stderr
-    assert plain.stdout.startswith("ok: database: answers; broker: connected")
+    assert plain.stdout.startswith("ok: database: answers; migrations: our tables at revision ")
+    assert "; broker: connected" in plain.stdout
 
     missing = health(
         "--service", "maintenance", database_url=jobs_mysql_url, queue_url=fresh_amqp_url
@@ -52,3 +54,25 @@ def test_service_health_fails_until_its_queues_exist(
     )
     assert ready.returncode == 0, ready.stderr
     assert "queues: present: maintenance, maintenance.DQ, maintenance.XQ" in ready.stdout
+
+
+def test_health_worker_and_scheduler_refuse_a_database_without_our_tables(
+    fresh_amqp_url: str, empty_mysql_url: str
+) -> None:
+    expected = "run `lineblocs-jobs db upgrade`"
+    checked = health(database_url=empty_mysql_url, queue_url=fresh_amqp_url)
+    assert checked.returncode == 1
+    assert checked.stderr.strip().splitlines() == [
+        "lineblocs-jobs: migrations: our tables are missing from this database (no migration "
+        f"applied; this release needs revision {migrate.head_revision()}): {expected}"
+    ]
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "QUEUE_URL")}
+    env.update(DATABASE_URL=empty_mysql_url, QUEUE_URL=fresh_amqp_url)
+    for command in (["worker", "maintenance"], ["scheduler", "billing"]):
+        refused = subprocess.run(
+            [CLI, *command], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert refused.returncode == 1, refused.stdout
+        [line] = refused.stderr.strip().splitlines()  # one line, no traceback
+        assert expected in line

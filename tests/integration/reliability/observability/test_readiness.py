@@ -108,7 +108,30 @@ def test_readyz_fails_when_the_broker_is_unreachable(empty_mysql_engine: Engine)
 
     assert [(r.name, r.ok) for r in report.results] == [
         ("database", True),
+        ("migrations", False),  # an empty database: our tables are not there either
         ("broker", False),
         ("queues", False),
     ]
-    assert "RabbitMQ unreachable at 127.0.0.1:1" in report.results[1].detail
+    assert "RabbitMQ unreachable at 127.0.0.1:1" in report.results[2].detail
+
+
+def test_readyz_says_when_our_tables_are_missing(
+    empty_mysql_engine: Engine, fresh_amqp_url: str
+) -> None:
+    readiness = CachedReadiness(
+        [("database", DatabaseCheck(empty_mysql_engine)), ("broker", RabbitmqCheck(fresh_amqp_url))]
+    )
+    server = HealthServer(
+        host="127.0.0.1", port=0, liveness=lambda: ALIVE, readiness=readiness.report
+    )
+    assert server.start()
+    try:
+        status, body = get(f"http://127.0.0.1:{server.port}/readyz")
+    finally:
+        server.stop()
+
+    assert status == 503
+    checks = body["checks"]
+    assert isinstance(checks, dict)
+    assert checks["migrations"]["ok"] is False
+    assert "run `lineblocs-jobs db upgrade`" in checks["migrations"]["detail"]

@@ -14,10 +14,10 @@ from lineblocs_billing.settling.charge import charge
 from lineblocs_billing.settling.decide import decide
 from lineblocs_billing.settling.outcome import SettlingOutcome
 from lineblocs_billing.settling.recording import record_payment
-from lineblocs_shared.reliability.failures.taxonomy import TransientError
+from lineblocs_shared.reliability.failures.taxonomy import ExpectedContention
 
 
-class PeriodBusy(TransientError):
+class PeriodBusy(ExpectedContention):
     """Another delivery is settling this period right now: try again later."""
 
 

@@ -36,6 +36,12 @@ class TransientError(Exception):
     """A failure that may go away by itself: retry later."""
 
 
+class ExpectedContention(TransientError):
+    """Another delivery holds what this one needs (a period being settled, a mail being sent):
+    an expected race, retried. Logged as one short line, never as an error with a traceback
+    (`observability.logs.ContentionFilter`)."""
+
+
 class FatalError(Exception):
     """A failure that a retry cannot fix (bad input, refused card, wrong credentials)."""
 

@@ -1,4 +1,5 @@
-"""Readiness checks: the database answers, RabbitMQ answers, the service's queues exist.
+"""Readiness checks: the database answers with our tables migrated, RabbitMQ answers, the
+service's queues exist.
 
 The same checks back `lineblocs-jobs health` and a worker's `GET /readyz`. A check never
 raises: whatever goes wrong becomes a failing `CheckResult` with a one-line reason.
@@ -16,7 +17,8 @@ import pika
 from dramatiq.common import dq_name, xq_name
 from sqlalchemy import Engine
 
-from lineblocs_shared.db import ping
+from lineblocs_shared.db import migrate, ping
+from lineblocs_shared.errors import SchemaError
 
 AMQP_TIMEOUT_S = 3.0
 
@@ -59,7 +61,11 @@ class DatabaseCheck:
 
     def run(self) -> Sequence[CheckResult]:
         ping(self._engine)  # DatabaseUnavailable carries a one-line reason
-        return [CheckResult("database", True, "answers")]
+        try:
+            migrations = CheckResult("migrations", True, migrate.require_current(self._engine))
+        except SchemaError as exc:
+            migrations = CheckResult("migrations", False, str(exc))
+        return [CheckResult("database", True, "answers"), migrations]
 
 
 def expected_queues(queues: Iterable[str]) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
+from lineblocs_shared.reliability.failures.taxonomy import ExpectedContention
 from lineblocs_shared.reliability.observability.redaction import mask_secrets
 from lineblocs_shared.settings import Settings
 
@@ -110,12 +111,29 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{context}]" if context else line
 
 
+class ContentionFilter(logging.Filter):
+    """An expected, retried contention (`ExpectedContention`) is one short INFO line, not an
+    ERROR with a traceback: Dramatiq logs every exception an actor raises that way, and ERROR is
+    kept for what an operator must look at."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, ExpectedContention) or record.levelno <= logging.INFO:
+            return True
+        record.msg = f"{record.getMessage()} Expected contention, retried: {error}"
+        record.args = ()
+        record.exc_info = record.exc_text = None
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        return logging.getLogger().isEnabledFor(logging.INFO)
+
+
 def configure_logging(settings: Settings) -> None:
     """Root logging of a process: one stderr handler, JSON or text, with the context filter."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.json_logs else TextFormatter())
     # On the handler, not a logger: handler filters see records from every logger.
     handler.addFilter(ContextFilter())
+    handler.addFilter(ContentionFilter())
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     # pika logs every connection step at INFO.
     logging.getLogger("pika").setLevel(logging.WARNING)
