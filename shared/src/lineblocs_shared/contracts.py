@@ -123,6 +123,11 @@ class BillSubscription(Payload):
     subscription_id: int = Field(ge=1)
     period_start: Instant
     period_end: Instant
+    # The instant the distribution judged this period due by (a tick, or an operator's
+    # `billing run --now`): the worker judges by it too, so a subscription whose period depends
+    # on "now" (no next_billing_date) is billed for the period that was enqueued. Absent on
+    # messages of older releases: the worker's clock.
+    as_of: Instant | None = None
 
     @model_validator(mode="after")
     def _ends_after_it_starts(self) -> BillSubscription:

@@ -81,14 +81,22 @@ class SweepIncomplete(TransientError):
 def bill_subscription(deps: Billing, payload: BillSubscription) -> BillReport:
     report = BillReport(subscription_id=payload.subscription_id)
     start, end = as_utc(payload.period_start), as_utc(payload.period_end)
+    as_of = judged_at(deps, payload)
     for _ in range(MAX_EARLIER_PERIODS + 1):
-        outcome = _invoice(deps, payload.subscription_id, start=start, end=end)
+        outcome = _invoice(deps, payload.subscription_id, start=start, end=end, as_of=as_of)
         if outcome.kind is not OutcomeKind.EARLIER_PERIOD_DUE:
             report.periods.append(_settle(deps, outcome, start))
             _log_no_op(payload, outcome)
             return report
-        report.periods.append(_bill_earlier(deps, payload, start=start, later=outcome))
+        report.periods.append(_bill_earlier(deps, payload, start=start, later=outcome, as_of=as_of))
     raise CatchUpStuck(f"subscription {payload.subscription_id}: too many earlier periods")
+
+
+def judged_at(deps: Billing, payload: BillSubscription) -> datetime:
+    """The instant the distribution judged by (never later than our clock: the future is
+    refused), or our clock for messages that do not say."""
+    now = deps.clock.now()
+    return min(as_utc(payload.as_of), now) if payload.as_of is not None else now
 
 
 def retry_invoice_payment(deps: Billing, payload: RetryInvoicePayment) -> SettlingOutcome:
@@ -96,10 +104,15 @@ def retry_invoice_payment(deps: Billing, payload: RetryInvoicePayment) -> Settli
 
 
 def _bill_earlier(
-    deps: Billing, payload: BillSubscription, *, start: datetime, later: InvoicingOutcome
+    deps: Billing,
+    payload: BillSubscription,
+    *,
+    start: datetime,
+    later: InvoicingOutcome,
+    as_of: datetime,
 ) -> PeriodBilled:
     """Catch-up: bill the subscription's next due period, which starts before `start`."""
-    earlier = _due_period(deps, payload.subscription_id)
+    earlier = _due_period(deps, payload.subscription_id, as_of=as_of)
     if earlier is None or earlier.start >= start:
         raise CatchUpStuck(f"subscription {payload.subscription_id}: {later.detail}")
     log.info(
@@ -107,7 +120,9 @@ def _bill_earlier(
         payload.subscription_id,
         earlier.key_date,
     )
-    outcome = _invoice(deps, payload.subscription_id, start=earlier.start, end=earlier.end)
+    outcome = _invoice(
+        deps, payload.subscription_id, start=earlier.start, end=earlier.end, as_of=as_of
+    )
     billed = _settle(deps, outcome, earlier.start)
     if outcome.kind is OutcomeKind.EARLIER_PERIOD_DUE:
         raise CatchUpStuck(f"subscription {payload.subscription_id}: {later.detail}")
@@ -115,7 +130,7 @@ def _bill_earlier(
 
 
 def _invoice(
-    deps: Billing, subscription_id: int, *, start: datetime, end: datetime
+    deps: Billing, subscription_id: int, *, start: datetime, end: datetime, as_of: datetime
 ) -> InvoicingOutcome:
     site = deps.site_settings()  # before the transaction: see SettingsCache
     with UnitOfWork(deps.engine) as uow:
@@ -126,6 +141,7 @@ def _invoice(
             period_end=end,
             site_settings=site,
             now=deps.clock.now(),
+            as_of=as_of,
         )
         uow.commit()
     return outcome
@@ -137,12 +153,12 @@ def _settle(deps: Billing, outcome: InvoicingOutcome, start: datetime) -> Period
     return PeriodBilled(start, outcome.kind, settle_period(deps, period_id=outcome.record.id))
 
 
-def _due_period(deps: Billing, subscription_id: int) -> BillingPeriod | None:
+def _due_period(deps: Billing, subscription_id: int, *, as_of: datetime) -> BillingPeriod | None:
     with UnitOfWork(deps.engine) as uow:
         subscription = uow.subscriptions.get(subscription_id=subscription_id)
         if subscription is None:
             return None
-        return next_due_period(subscription, now=deps.clock.now())
+        return next_due_period(subscription, now=as_of)
 
 
 def _log_no_op(payload: BillSubscription, outcome: InvoicingOutcome) -> None:

@@ -39,7 +39,12 @@ FAILURES_SHOWN = 5
 
 def run(
     now: str | None = typer.Option(
-        None, "--now", help="bill as if it were this instant (ISO-8601, UTC unless a zone is given)"
+        None,
+        "--now",
+        help=(
+            "bill as if it were this instant (ISO-8601, UTC unless a zone is given; not in the "
+            "future): each bill message carries it, and workers judge the period by it"
+        ),
     ),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="publish nothing; print what would be enqueued"

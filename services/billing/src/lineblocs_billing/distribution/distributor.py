@@ -60,6 +60,7 @@ class DueBill:
     subscription_id: int
     workspace_id: int
     period: BillingPeriod
+    as_of: datetime | None = None  # the instant the period was judged due by
 
     @property
     def key(self) -> PeriodKey:
@@ -74,6 +75,7 @@ class DueBill:
             subscription_id=self.subscription_id,
             period_start=self.period.start,
             period_end=self.period.end,
+            as_of=self.as_of,
         )
         return BILL_SUBSCRIPTION.message(payload, message_id=self.message_id)
 
@@ -149,7 +151,7 @@ def _due_pages(
     """The bills to enqueue, one page of subscriptions at a time."""
     for page in billable_pages(distributor.engine, now=report.now, page_size=distributor.page_size):
         bills = [
-            (DueBill(subscription_id=sub.id, workspace_id=sub.workspace_id, period=period), sub)
+            (DueBill(sub.id, sub.workspace_id, period, as_of=report.now), sub)
             for sub in page
             for period in periods_due(sub, now=report.now)
         ]

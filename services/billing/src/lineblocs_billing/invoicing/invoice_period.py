@@ -55,7 +55,10 @@ def invoice_period(
     period_end: datetime,
     site_settings: SiteSettings,
     now: datetime,
+    as_of: datetime | None = None,
 ) -> InvoicingOutcome:
+    """`now` stamps what is written; `as_of` (default `now`) is the instant the period is
+    judged due by: the distribution's, which a message carries (`BillSubscription.as_of`)."""
     records = BillingPeriodRepository(session=uow.session)
     subject = read_subject(
         uow,
@@ -73,7 +76,8 @@ def invoice_period(
         return InvoicingOutcome(OutcomeKind.ALREADY_WRITTEN, record=done)
     workspace = subject.workspace
     subscription = subject.subscription
-    refusal = _refusal(subscription, workspace, start=period_start, end=period_end, now=now)
+    judged = as_of or now
+    refusal = _refusal(subscription, workspace, start=period_start, end=period_end, now=judged)
     if refusal is not None:
         return refusal
     period = period_of(subscription, start=period_start, end=period_end)
