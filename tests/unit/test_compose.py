@@ -185,3 +185,60 @@ def test_compose_builds_every_image_from_the_one_dockerfile() -> None:
 def test_dockerignore_keeps_local_state_out_of_the_images() -> None:
     entries = set((REPO_ROOT / ".dockerignore").read_text().splitlines())
     assert {".git", ".venv", ".env", "tests", "benchmarks", "docs"} <= entries
+
+
+# --- every setting reaches the containers ------------------------------------------------------
+
+# Built by compose from its own variables (MYSQL_*, RABBITMQ_*), or production by default.
+COMPOSED = {"ENVIRONMENT", "DATABASE_URL", "QUEUE_URL"}
+
+
+def _settings_classes() -> list[type]:
+    from lineblocs_billing.settings import BillingSettings
+    from lineblocs_maintenance.settings import MaintenanceSettings
+    from lineblocs_notifications.settings import NotificationSettings
+    from lineblocs_shared.payments.settings import PaymentSettings
+    from lineblocs_shared.settings import Settings
+
+    return [Settings, PaymentSettings, BillingSettings, MaintenanceSettings, NotificationSettings]
+
+
+def _app_env_block() -> dict[str, str]:
+    """The `x-lineblocs-env` anchor every worker, scheduler and the migration get: name → the
+    value compose passes when the variable is not set (`${NAME:-default}`)."""
+    text = COMPOSE_FILE.read_text()
+    block = text.split("x-lineblocs-env: &lineblocs-env\n", 1)[1].split("\n\n", 1)[0]
+    entries = dict(re.findall(r"^  ([A-Z][A-Z0-9_]+): (.*)$", block, re.M))
+    defaults = {}
+    for name, value in entries.items():
+        match = re.fullmatch(r"\$\{" + name + r":-([^}]*)\}", value)
+        defaults[name] = match.group(1) if match else value
+    return defaults
+
+
+def test_every_setting_of_every_service_is_passed_to_the_containers() -> None:
+    settings = {name.upper() for model in _settings_classes() for name in model.model_fields}
+    passed = set(_app_env_block())
+    example = set(
+        re.findall(r"^([A-Z][A-Z0-9_]+)=", (REPO_ROOT / ".env.example").read_text(), re.M)
+    )
+
+    assert sorted(settings - passed) == []  # set in .env, dropped on the way: the old bug
+    assert sorted(settings - example) == []
+    assert sorted(passed - settings - {"TZ"}) == []  # nothing passed that nobody reads
+
+
+def test_what_compose_passes_by_default_is_each_settings_class_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    for model in _settings_classes():
+        for name in model.model_fields:
+            monkeypatch.delenv(name.upper(), raising=False)
+    defaults = {model: model() for model in _settings_classes()}
+
+    for name, value in _app_env_block().items():
+        if name not in COMPOSED:
+            monkeypatch.setenv(name, value)
+    for model, expected in defaults.items():
+        assert model() == expected, model.__name__

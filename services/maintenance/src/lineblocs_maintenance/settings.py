@@ -20,7 +20,11 @@ MIN_RUN_RETENTION_DAYS = 8
 
 
 class MaintenanceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    # Empty is unset: compose passes every setting, `${ARI_URL_TEMPLATE:-}` included (its
+    # default holds braces compose cannot put in a default).
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     log_retention_days: int = Field(
         7, ge=1, le=3650, description="debugger_logs / error_user_trace kept this many days"
