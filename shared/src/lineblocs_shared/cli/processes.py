@@ -6,7 +6,9 @@ The process is replaced (exec), so signals from the container runtime reach dram
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import typer
@@ -34,6 +36,37 @@ def _checked(service: str) -> tuple[Settings, ServiceSpec]:
         engine.dispose()
     ping_broker(settings)
     return settings, spec
+
+
+# Dramatiq keeps its Prometheus multiprocess files in `dramatiq_prom_db`, by default one
+# `/tmp/dramatiq-prometheus` for every worker of the host, never cleared: a new worker then
+# exposed the counts of others, dead or alive. Each worker gets a directory of its own instead.
+PROM_DB_ENV = "dramatiq_prom_db"
+METRICS_ROOT = Path(tempfile.gettempdir()) / "lineblocs-jobs-metrics"
+
+
+def metrics_directory(service: str, pid: int, *, root: Path = METRICS_ROOT) -> Path:
+    """An empty directory for the metrics of the worker `pid` (the dramatiq master: exec keeps
+    the pid), after removing those of workers that are gone."""
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.iterdir():
+        owner = old.name.rpartition("-")[2]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(old, ignore_errors=True)
+    directory = root / f"{service}-{pid}"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir()
+    return directory
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def dramatiq_argv(spec: ServiceSpec, *, processes: int, threads: int) -> list[str]:
@@ -71,6 +104,8 @@ def worker(
         threads=threads or settings.worker_threads,
     )
     # The prefetch is the broker's own (`queue.prefetch.QueuePrefetch`, WORKER_PREFETCH).
+    if PROM_DB_ENV not in os.environ:  # one set by the operator (or a test) is theirs to manage
+        os.environ[PROM_DB_ENV] = str(metrics_directory(service, os.getpid()))
     os.execv(argv[0], argv)  # noqa: S606 - argv is ours, no shell involved
 
 
