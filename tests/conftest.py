@@ -164,7 +164,7 @@ def legacy_lineblocs_engine(lineblocs_engine: Engine) -> Engine:
 
 @pytest.fixture(params=["fresh", "legacy"])
 def any_lineblocs_engine(request: pytest.FixtureRequest, lineblocs_engine: Engine) -> Engine:
-    """Runs a test on both schema variants of the reference README."""
+    """Runs a test on both schema variants of infra/mysql/reference/README.md."""
     if request.param == "legacy":
         from lineblocs_shared.db.reference import apply_legacy_variant
 

@@ -255,7 +255,8 @@ def test_strict_mode_rejects_a_missing_column_and_zero_dates_are_accepted(
     assert "source" in str(failure.value.orig)
 
 
-# Caveat 1 of the reference README: these money columns are DOUBLE(8,2) in pre-2026 databases.
+# Caveat 1 of infra/mysql/reference/README.md: these money columns are DOUBLE(8,2) in
+# pre-2026 databases.
 LEGACY_MONEY_COLUMNS = {
     ("users_invoices", name)
     for name in (

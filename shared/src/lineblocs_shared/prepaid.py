@@ -1,10 +1,11 @@
-"""A workspace's prepaid money: which credit and debit rows are its own, and its balance
-(Σ APPROVED credits - Σ debits). Billing settles pay-as-you-go invoices with it (rules §4);
-notifications compare it to usage triggers. One query whatever the row count, built once per
-shape.
+"""A workspace's prepaid money: which credit and debit rows are its own, and its balance (Σ APPROVED
+credits - Σ debits). Billing settles pay-as-you-go invoices with it (R-PAYG-1 in
+docs/billing-rules.md); notifications compare it to usage triggers. One query whatever the row
+count, built once per shape.
 
 Rows are attributed by `workspace_id`; rows without one (older rows) belong to the workspace of
-their `user_id` only when that user created exactly one workspace (rules §2).
+their `user_id` only when that user created exactly one workspace
+(R-USAGE-1 in docs/billing-rules.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The pure arithmetic of invoices (rules §2, §4): prorations, taxes, settling, rounding."""
+"""The pure arithmetic of invoices: prorations, taxes, settling, rounding.
+
+Rules R-MEMBER-3, R-USAGE-2, R-TAX-2 and R-PAYG-3 (docs/billing-rules.md).
+"""
 
 from __future__ import annotations
 

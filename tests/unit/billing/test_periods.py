@@ -1,4 +1,4 @@
-"""Billing periods (rules §1): calendar arithmetic, month ends, catch-up."""
+"""Billing periods (R-PERIOD-2 to R-PERIOD-7): calendar arithmetic, month ends, catch-up."""
 
 from __future__ import annotations
 

@@ -27,7 +27,8 @@ SHOWN_TABLE_NAMES = 3
 # Send DDL without parameters, so that pymysql does not read a '%' in it as a placeholder.
 AS_WRITTEN = {"no_parameters": True}
 
-# Databases created before 2026 differ from a fresh install (reference README, caveats 1 and 2):
+# Databases created before 2026 differ from a fresh install (caveats 1 and 2 of
+# infra/mysql/reference/README.md):
 # Lineblocs edited its create migrations in place, so old databases keep DOUBLE(8,2) money
 # columns (changed 2026-04-01) and `monthly_charge_cents` (renamed 2026-02-20). Nullability and
 # defaults are those of the fresh install: every money column is NOT NULL, some default to 0.

@@ -1,8 +1,8 @@
 """Our billing tables: one row per (cycle, workspace, period) ever, and each payment attempt.
 
-The unique key of `lbj_billing_periods` is what makes an invoice exist once per workspace and
-period (billing rules §3): it is written in the same transaction as the invoice. Each payment
-attempt is committed before the gateway is called (design notes, exactly-once pattern).
+The unique key of `lbj_billing_periods` is what makes an invoice exist once per workspace and period
+(R-INVOICE-2 in docs/billing-rules.md): it is written in the same transaction as the invoice. Each
+payment attempt is committed before the gateway is called (R-ONCE-1 in docs/billing-rules.md).
 """
 
 from __future__ import annotations

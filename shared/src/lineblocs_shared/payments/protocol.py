@@ -1,7 +1,7 @@
 """The payment-gateway port: what billing needs from Stripe, Braintree or the fake.
 
 The calls split a charge in two so that "at most one successful charge per attempt" holds even
-against a gateway that ignores idempotency keys (design notes, exactly-once pattern):
+against a gateway that ignores idempotency keys (R-ONCE-1, R-ONCE-2 in docs/billing-rules.md):
 
     payment = gateway.create_payment(req)        # nothing is taken yet
     <commit payment.payment_id on the attempt row>

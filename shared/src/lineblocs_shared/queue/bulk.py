@@ -8,7 +8,7 @@ unroutable return, a confirm that takes too long or a lost connection sends the 
 a new connection, up to `max_attempts` publishes; then it is reported in `BulkResult.failed`.
 
 Delivery is at-least-once: a message RabbitMQ took but whose confirm was lost is sent again, so
-a queue can hold a duplicate. Every consumer is idempotent (design notes), so that is safe.
+a queue can hold a duplicate. Every consumer is idempotent, so that is safe.
 Broker middleware is not run (no `before_enqueue`/`after_enqueue`): this is a transport.
 
 Distributors depend on `MessagePublisher`; tests give them a `RecordingMessagePublisher`.

@@ -5,8 +5,9 @@ This module only finds a setting's raw value (str, int or bool) and says where i
 
 - Each KV store is read whole, in one query, the first time one of its keys is asked for.
 - The legacy single-row table is read only when a key is absent from its KV store, and only the
-  columns the database really has are selected: older databases lack some (reference README,
-  caveat 3), and a missing column must mean "absent", not a crash. NULL also means absent.
+  columns the database really has are selected: older databases lack some
+  (infra/mysql/reference/README.md, caveat 3), and a missing column must mean "absent", not a
+  crash. NULL also means absent.
 - Everything is cached until `refresh()`; a reader lives for one job run, so the next run sees
   what the admin UI changed in between.
 """

@@ -1,4 +1,4 @@
-"""Dunning (billing rules §5): the ladder's due times in the database, the sweep, new keys,
+"""Dunning (R-DUN-1, R-DUN-2): the ladder's due times in the database, the sweep, new keys,
 and one suspension after the last failure."""
 
 from __future__ import annotations

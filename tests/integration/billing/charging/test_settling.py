@@ -1,4 +1,7 @@
-"""Settling an invoice (billing rules §4): paid by card, declined, no card, pay-as-you-go."""
+"""Settling an invoice: paid by card, declined, no card, pay-as-you-go.
+
+Rules R-CARD-1 to R-CARD-4 and R-PAYG-3 (docs/billing-rules.md).
+"""
 
 from __future__ import annotations
 

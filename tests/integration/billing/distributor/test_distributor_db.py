@@ -201,7 +201,7 @@ def test_a_rerun_publishes_the_same_message_ids_and_skips_settled_periods(
 def test_a_settled_period_of_another_subscription_of_the_workspace_is_skipped(
     billing_engine: Engine, tenants: Tenants
 ) -> None:
-    """The invoice is unique per workspace and period (rules §3), whatever the subscription."""
+    """The invoice is unique per workspace and period (R-INVOICE-1), whatever the subscription."""
     old = tenants.subscription()
     tenants.period_row(old, start=utc(2026, 10, 15), end=utc(2026, 11, 15), state=PeriodState.PAID)
     with UnitOfWork(billing_engine) as uow:

@@ -1,4 +1,4 @@
-"""call_costs (rules §2): the allowance, computed by SQL, on MariaDB and on SQLite alike."""
+"""call_costs (R-USAGE-2): the allowance, computed by SQL, on MariaDB and on SQLite alike."""
 
 from __future__ import annotations
 

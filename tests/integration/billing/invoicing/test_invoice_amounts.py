@@ -1,4 +1,7 @@
-"""Membership, seats, rentals, taxes and settling of a computed invoice (rules §2, §4)."""
+"""Membership, seats, rentals, taxes and settling of a computed invoice .
+
+Rules R-MEMBER-1 to R-MEMBER-3, R-TAX-1 and R-PAYG-3 (docs/billing-rules.md).
+"""
 
 from __future__ import annotations
 

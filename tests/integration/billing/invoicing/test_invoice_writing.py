@@ -1,4 +1,7 @@
-"""Writing a period (rules §1, §3, §4): the invoice row, rentals, PAYG debit, dates, once."""
+"""Writing a period: the invoice row, rentals, PAYG debit, dates, once.
+
+Rules R-PERIOD-5 to R-PERIOD-9, R-INVOICE-1 and R-PAYG-2 (docs/billing-rules.md).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Which debits land in which cost (rules §2), and whose they are, on MariaDB and SQLite."""
+"""Which debits land in which cost, and whose they are, on MariaDB and SQLite.
+
+Rules R-USAGE-1 and R-USAGE-3 to R-USAGE-6 (docs/billing-rules.md).
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
 """The billing distributor: one bill message per billable subscription and due period.
 
-Billing rules §1 say who is billed and for which period; `periods` computes the periods; this
-module turns them into `BILL_SUBSCRIPTION` messages and hands them, as a lazy stream, to a
-`MessagePublisher` (confirmed bulk publishing on RabbitMQ, `broker.enqueue` on the in-process
-broker). De-duplication, from the outside in (docs/billing.md, "Distributor"):
+Billing rules R-PERIOD-1 to R-PERIOD-7 (docs/billing-rules.md) say who is billed and for which
+period; `periods` computes the periods; this module turns them into `BILL_SUBSCRIPTION` messages and
+hands them, as a lazy stream, to a `MessagePublisher` (confirmed bulk publishing on RabbitMQ,
+`broker.enqueue` on the in-process broker). De-duplication, from the outside in (docs/billing.md,
+"Distributor"):
 1. one distribution per hourly tick: the periodic run claims its tick (`PeriodicRunner`);
 2. one message id per subscription and period (uuid5 of `bill:<subscription>:<period start>`):
    a re-run republishes the same id, and a dead letter of that id alerts once, not hourly;

@@ -52,8 +52,8 @@ class BillableSubscription:
 
 
 def _billable(now: datetime) -> list[ColumnElement[bool]]:
-    """Billing rules §1, in SQL. A NULL next_billing_date means the period ends at the start of
-    this month or year, which is always <= now: such a subscription is always billable."""
+    """Billing rule R-PERIOD-1, in SQL. A NULL next_billing_date means the period ends at the
+    start of this month or year, which is always <= now: such a subscription is always billable."""
     next_date = col(Subscription.next_billing_date)
     return [
         col(Subscription.status) == "ACTIVE",

@@ -1,6 +1,6 @@
 """The dunning sweep: every 15 minutes, one retry message per billing period that is due.
 
-Due times live in `lbj_billing_periods.next_attempt_at`, never in queue delays (design notes:
+Due times live in `lbj_billing_periods.next_attempt_at`, never in queue delays (R-DUN-1:
 delayed messages wait unacked in worker memory and RabbitMQ's consumer timeout cuts them). Due:
 - `failed` with `next_attempt_at <= now`: the ladder's next try, or an unresolved try whose
   delivery died (a new attempt pushes `next_attempt_at` by BILLING_RESETTLE_AFTER_MIN);

@@ -1,6 +1,6 @@
 """The debits billing writes itself: number rentals, and the pay-as-you-go SUBSCRIPTION debit.
 
-Each has a deduplication key of the period, so a debit is never written twice (rules §2, §4).
+Each has a deduplication key of the period, so a debit is never written twice (R-USAGE-6, R-PAYG-2).
 """
 
 from __future__ import annotations

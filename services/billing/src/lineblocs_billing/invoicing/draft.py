@@ -39,7 +39,7 @@ class InvoiceDraft:
     rentals: tuple[NumberRental, ...]  # debits to write (already counted in number_costs)
     payg_balance_before_end: int | None  # PAYG only: credits - debits before the period end
     usage_debits: int
-    unattributed_debits: int  # the creator's rows without workspace, left out (rules §2)
+    unattributed_debits: int  # the creator's rows without workspace, left out (R-USAGE-1)
 
     @property
     def cycle(self) -> BillingCycle:

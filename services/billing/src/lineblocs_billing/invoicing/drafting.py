@@ -139,7 +139,7 @@ def compute_draft(
     plan: PlanTerms,
     period: BillingPeriod,
 ) -> InvoiceDraft:
-    """The draft from what was read: pure arithmetic (rules §2-§4)."""
+    """The draft from what was read: pure arithmetic (docs/billing-rules.md, sections 2-5)."""
     membership = _membership(subject, plan, period)
     totals, rental_cents = facts.usage, sum(r.cents for r in facts.rentals)
     number_costs = totals.number + rental_cents

@@ -1,4 +1,6 @@
-"""The invoice row and its five line items: the site's own, or ours inserted (rules §3).
+"""The invoice row and its five line items: the site's own, or ours inserted.
+
+Rule R-INVOICE-1 of docs/billing-rules.md.
 
 Core INSERTs built from the models, so that their defaults are the columns' values as the ORM
 would write them (the ORM's unit of work cost more CPU than the statements it sent).

@@ -1,14 +1,13 @@
 """Billing periods: which half-open interval [start, end) a subscription is billed for.
 
-Billing rules §1: the period ends at `next_billing_date` (else the first instant of the current
-calendar month or year) and starts one cycle earlier, by calendar arithmetic with the day
-clamped to the month's length. Our decision where the rules are silent (docs/billing.md): a
-period's day of month is the day it ends — except when that end was clamped to a month's last
-day, where the subscription's `billing_anchor_day` is the true day. So a subscription anchored
-on the 31st ends on Jan 31, Feb 28, Mar 31, Apr 30 (no drift to the 28th after February), one
-billed on the 1st by the site's calendar flow stays on the 1st whatever its signup day, and
-consecutive periods always touch.
-"""
+Billing rules R-PERIOD-2 and R-PERIOD-3 (docs/billing-rules.md): the period ends at
+`next_billing_date` (else the first instant of the current calendar month or year) and starts one
+cycle earlier, by calendar arithmetic with the day clamped to the month's length. Our decision where
+the rules are silent (docs/billing.md): a period's day of month is the day it ends — except when
+that end was clamped to a month's last day, where the subscription's `billing_anchor_day` is the
+true day. So a subscription anchored on the 31st ends on Jan 31, Feb 28, Mar 31, Apr 30 (no drift to
+the 28th after February), one billed on the 1st by the site's calendar flow stays on the 1st
+whatever its signup day, and consecutive periods always touch."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Number rentals: one NUMBER_RENTAL debit per active DID and period, written once (rules §2)."""
+"""Number rentals: one NUMBER_RENTAL debit per active DID and period, written once (R-USAGE-6)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from lineblocs_shared.models.usage import DidNumber
 
 @dataclass(frozen=True)
 class NumberRental:
-    """A NUMBER_RENTAL debit billing writes once per active DID and period (rules §2)."""
+    """A NUMBER_RENTAL debit billing writes once per active DID and period (R-USAGE-6)."""
 
     did_id: int
     cents: int

@@ -1,4 +1,6 @@
-"""The arithmetic of billing rules §2 and §4 as pure functions: no database, no clock.
+"""The arithmetic of the billing rules as pure functions: no database, no clock.
+
+Membership, usage, taxes and prepaid credits, as docs/billing-rules.md states them.
 
 Every amount is integer cents and every rounding is half up, once per line (`round_half_up`).
 """

@@ -1,4 +1,4 @@
-"""Usage rows that belong to no workspace (rules §2): counted for the run report, never billed."""
+"""Usage rows that belong to no workspace (R-USAGE-1): counted for the run report, never billed."""
 
 from __future__ import annotations
 

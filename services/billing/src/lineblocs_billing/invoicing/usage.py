@@ -1,11 +1,12 @@
 """A workspace's debits for one period, aggregated in SQL: one query whatever the row count.
 
-Billing rules §2. Each debit's cents are first rounded half up to an integer (`whole_cents`:
-older databases store DOUBLE(8,2)). CALL debits consume the plan's allowance in order of
-`calls.started_at`, then debit id: a window function keeps the running sum of durations, so a
-call's overage is `min(max(consumed - allowance, 0), duration)` where `consumed` includes the call
-itself, and its charge is `round(cents * over / duration)` half up in exact integer arithmetic.
-Everything runs in SQLAlchemy Core that MariaDB 10.11 and SQLite ≥ 3.25 both execute.
+Billing rules R-USAGE-1 to R-USAGE-6 (docs/billing-rules.md). Each debit's cents are first rounded
+half up to an integer (`whole_cents`: older databases store DOUBLE(8,2)). CALL debits consume the
+plan's allowance in order of `calls.started_at`, then debit id: a window function keeps the running
+sum of durations, so a call's overage is `min(max(consumed - allowance, 0), duration)` where
+`consumed` includes the call itself, and its charge is `round(cents * over / duration)` half up in
+exact integer arithmetic. Everything runs in SQLAlchemy Core that MariaDB 10.11 and SQLite ≥ 3.25
+both execute.
 
 The per-bill statements are built once per shape (with or without the creator's rows, and per
 allowance) with bind parameters: building them and their cache key anew each time cost more CPU

@@ -1,4 +1,6 @@
-"""Writing a period's invoice: one transaction, once per workspace and period (rules §1-§4).
+"""Writing a period's invoice: one transaction, once per workspace and period.
+
+Rules R-PERIOD-6, R-INVOICE-1, R-INVOICE-2 and R-PAYG-2 of docs/billing-rules.md.
 
 `write_invoice` first claims the period (`lbj_billing_periods`, unique per cycle, workspace and
 period start: the database decides between concurrent writers), then writes in the caller's

@@ -1,4 +1,6 @@
-"""Recording a declined try (billing rules §5), inside the caller's transaction.
+"""Recording a declined try , inside the caller's transaction.
+
+Rules R-CARD-4, R-DUN-1 and R-DUN-2 of docs/billing-rules.md.
 
 A decline by the gateway, or no card to charge: the invoice FAILED, the period `failed` with
 its next try from the dunning ladder — or `gave_up` and one suspension row — and one

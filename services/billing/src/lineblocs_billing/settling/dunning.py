@@ -1,4 +1,6 @@
-"""The dunning ladder (billing rules §5): when a failed invoice is tried again, and when never.
+"""The dunning ladder: when a failed invoice is tried again, and when never.
+
+Rules R-DUN-1 to R-DUN-3 of docs/billing-rules.md.
 
 Pure arithmetic on settings and counts; the due time it returns is stored in
 `lbj_billing_periods.next_attempt_at`, where the sweep finds it (never a queue delay).

@@ -1,4 +1,4 @@
-"""Recording a paid period (billing rules §4), inside the caller's transaction.
+"""Recording a paid period (R-CARD-3, docs/billing-rules.md), inside the caller's transaction.
 
 The invoice PAID with its confirmation number, the payment row (card only), the period `paid`,
 and one receipt event through the outbox: it leaves only if this transaction commits.
