@@ -47,6 +47,7 @@ def test_worker_command_line_consumes_only_the_service_queues() -> None:
     argv = dramatiq_argv(get_service("maintenance"), processes=2, threads=8)
     assert argv[1:] == [
         "-m",
+        "lineblocs_shared.queue.process_cli",
         "dramatiq",
         "lineblocs_maintenance.worker",
         "--queues",
@@ -56,7 +57,12 @@ def test_worker_command_line_consumes_only_the_service_queues() -> None:
         "--threads",
         "8",
     ]
-    assert periodiq_argv(get_service("billing"))[1:] == ["lineblocs_billing.worker"]
+    assert periodiq_argv(get_service("billing"))[1:] == [
+        "-m",
+        "lineblocs_shared.queue.process_cli",
+        "periodiq",
+        "lineblocs_billing.worker",
+    ]
 
 
 def test_worker_refuses_the_in_process_broker() -> None:

@@ -42,6 +42,7 @@ def _checked(service: str) -> tuple[Settings, ServiceSpec]:
 # `/tmp/dramatiq-prometheus` for every worker of the host, never cleared: a new worker then
 # exposed the counts of others, dead or alive. Each worker gets a directory of its own instead.
 PROM_DB_ENV = "dramatiq_prom_db"
+PROCESS_CLI = "lineblocs_shared.queue.process_cli"
 METRICS_ROOT = Path(tempfile.gettempdir()) / "lineblocs-jobs-metrics"
 
 
@@ -70,10 +71,12 @@ def _alive(pid: int) -> bool:
 
 
 def dramatiq_argv(spec: ServiceSpec, *, processes: int, threads: int) -> list[str]:
-    """The `dramatiq` command line of a service's worker (also shown in the README)."""
+    """The `dramatiq` command line of a service's worker (also shown in the README), through
+    `process_cli`: dramatiq's own CLI, logging in our format in the master too."""
     return [
         sys.executable,
         "-m",
+        PROCESS_CLI,
         "dramatiq",
         spec.worker_module,
         "--queues",
@@ -86,9 +89,8 @@ def dramatiq_argv(spec: ServiceSpec, *, processes: int, threads: int) -> list[st
 
 
 def periodiq_argv(spec: ServiceSpec) -> list[str]:
-    # periodiq has no __main__ module: run its console script from this environment.
-    script = Path(sys.executable).with_name("periodiq")
-    return [str(script), spec.worker_module]
+    """periodiq's command line, through `process_cli` (its logging in our format)."""
+    return [sys.executable, "-m", PROCESS_CLI, "periodiq", spec.worker_module]
 
 
 def worker(

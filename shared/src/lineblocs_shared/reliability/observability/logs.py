@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import IO, Any
 
 import dramatiq
 from dramatiq.middleware import Middleware
@@ -127,9 +127,10 @@ class ContentionFilter(logging.Filter):
         return logging.getLogger().isEnabledFor(logging.INFO)
 
 
-def configure_logging(settings: Settings) -> None:
-    """Root logging of a process: one stderr handler, JSON or text, with the context filter."""
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(settings: Settings, *, stream: IO[str] | None = None) -> None:
+    """Root logging of a process: one handler on `stream` (stderr), JSON or text, with the
+    context filter."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.json_logs else TextFormatter())
     # On the handler, not a logger: handler filters see records from every logger.
     handler.addFilter(ContextFilter())
