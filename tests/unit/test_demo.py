@@ -132,3 +132,60 @@ def test_the_demo_runs_every_maintenance_job_through_the_broker(tmp_path: Path) 
     assert "made-one-call@example.com" in emails  # his call keeps him
     assert "never-came-back@example.com" not in emails
     assert "demo-old-event" not in outbox  # a year-old published event is gone
+
+
+def test_the_demo_ends_with_commands_that_explore_its_own_database(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    database = tmp_path / "d.sqlite3"
+    demo = subprocess.run(
+        [CLI, "demo", "--database", str(database), "--now", "2026-11-23T12:00:00"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    commands = [
+        line.strip()
+        for line in demo.stdout.split("Explore what the demo did", 1)[1].splitlines()
+        if line.strip().startswith("DATABASE_URL=")
+    ]
+    assert len(commands) >= 5
+    assert "Initech" in demo.stdout  # the annual subscription is shown, not due yet
+    assert "(annual)" in demo.stdout
+
+    for command in commands:  # as printed, in a shell, from where the demo ran
+        done = subprocess.run(
+            ["bash", "-c", command], env=env, cwd=tmp_path, capture_output=True, text=True,
+            timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, (command, done.stderr)
+        assert done.stdout.strip(), command
+    ran = subprocess.run(
+        ["bash", "-c", commands[0]], env=env, cwd=tmp_path, capture_output=True, text=True,
+        timeout=120, check=True,
+    )  # fmt: skip
+    assert "maintenance.purge_logs" in ran.stdout  # the runs the demo made, not an empty file
+
+
+def test_a_command_pointed_at_a_missing_database_file_says_so_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "typo.sqlite3"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{missing}",
+    }
+    for command in (["status"], ["dlq", "list"], ["db", "upgrade"]):
+        done = subprocess.run(
+            [CLI, *command], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            check=False,
+        )  # fmt: skip
+        assert done.returncode == 1, command
+        assert done.stderr.strip().splitlines() == [
+            f"lineblocs-jobs: no SQLite database at {missing} (DATABASE_URL): create one with "
+            "`lineblocs-jobs db setup`, or use the demo's (`make demo` prints its DATABASE_URL)"
+        ]
+    assert not missing.exists()

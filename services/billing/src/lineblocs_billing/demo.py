@@ -29,7 +29,7 @@ from lineblocs_billing.settling.gateways import FixedGateway
 from lineblocs_shared.clock import FixedClock
 from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.demo.runner import DemoContext, Row
-from lineblocs_shared.models.billing import Invoice
+from lineblocs_shared.models.billing import Invoice, Subscription
 from lineblocs_shared.models.billing_runs import BillingPeriodRecord, PaymentAttempt
 from lineblocs_shared.models.jobs import OutboxMessage
 from lineblocs_shared.models.tenants import Workspace
@@ -62,7 +62,7 @@ def demo_step(ctx: DemoContext) -> None:
     ctx.report(
         f"Billing — invoices of the cycle run at {billed_at:%Y-%m-%d %H:%M} (cents)",
         ("workspace", "period", "plan", "calls", "DIDs", "tax", "total", "status", "tries"),
-        _invoice_rows(ctx),
+        _invoice_rows(ctx) + _not_due_rows(ctx),
     )
     ctx.report(
         f"Billing — payment attempts (fake gateway; dunning sweep at {clock.now():%Y-%m-%d %H:%M})",
@@ -103,6 +103,30 @@ def _invoice_rows(ctx: DemoContext) -> list[Row]:
             str(invoice.num_attempts),
         )
         for invoice, name, period in found
+    ]
+
+
+def _not_due_rows(ctx: DemoContext) -> list[Row]:
+    """Subscriptions this cycle did not bill (not due yet), with their next bill date: said,
+    not silently left out."""
+    billed = select(col(Invoice.workspace_id))
+    stmt = (
+        select(Subscription, col(Workspace.name))
+        .join(Workspace, col(Workspace.id) == col(Subscription.workspace_id))
+        .where(col(Subscription.workspace_id).not_in(billed))
+        .order_by(col(Subscription.workspace_id))
+    )
+    with UnitOfWork(ctx.engine) as uow:
+        found = uow.session.execute(stmt).all()
+    return [
+        (
+            name.split()[0],
+            f"({str(sub.billing_cycle).lower()})",
+            *("-",) * 5,
+            f"next {sub.next_billing_date:%Y-%m-%d}" if sub.next_billing_date else "not due",
+            "0",
+        )
+        for sub, name in found
     ]
 
 

@@ -24,7 +24,7 @@ def setup() -> None:
     """
     settings = load_settings()
     engine = make_engine(settings.database_url)
-    ping(engine)
+    ping(engine, create=True)
     if settings.uses_embedded_database:
         created = create_embedded_schema(engine)
     else:

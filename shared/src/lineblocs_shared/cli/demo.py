@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +42,32 @@ def demo(
         console.print(table)
     elapsed = time.perf_counter() - started
     console.print(f"services run: {', '.join(ran) or 'none'} — done in {elapsed:.1f}s")
+    _print_next_steps(console, database)
+
+
+# What to look at after the demo: each command reads the demo's database, not the default one.
+EXPLORE = (
+    ("the runs of every job", "status"),
+    ("the mails sent", "notifications list"),
+    ("dead letters: the recording its media server lost", "dlq list"),
+    ("the outbox", "outbox status"),
+    ("who the user cleanup would delete", "maintenance cleanup-users --dry-run"),
+)
+
+
+def explore_commands(database: Path) -> list[tuple[str, str]]:
+    """(what, shell command) pairs that run against the demo's database as written."""
+    cli = Path(sys.executable).with_name("lineblocs-jobs")
+    with contextlib.suppress(ValueError):  # shown relative to here when it is below
+        cli = Path(".") / cli.relative_to(Path.cwd())
+    url = f"sqlite:///{database.resolve()}"
+    return [(what, f"DATABASE_URL={url} {cli} {command}") for what, command in EXPLORE]
+
+
+def _print_next_steps(console: Console, database: Path) -> None:
+    console.print("\n[bold]Explore what the demo did[/] (same database):")
+    for what, command in explore_commands(database):
+        console.print(f"  # {what}\n  {command}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_dataset(console: Console, ctx: DemoContext) -> None:

@@ -8,6 +8,7 @@ Every session runs in UTC, the zone Lineblocs writes its timestamps in.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pymysql.constants import SERVER_STATUS
@@ -108,8 +109,17 @@ def make_engine(
     return engine
 
 
-def ping(engine: Engine) -> None:
-    """Prove the database answers; raise `DatabaseUnavailable` with one clear line if not."""
+def ping(engine: Engine, *, create: bool = False) -> None:
+    """Prove the database answers; raise `DatabaseUnavailable` with one clear line if not.
+
+    A SQLite file that does not exist is refused unless `create`: connecting would create it
+    empty, and a mistyped DATABASE_URL then looked like a database without our tables."""
+    missing = _missing_sqlite_file(engine)
+    if missing is not None and not create:
+        raise DatabaseUnavailable(
+            f"no SQLite database at {missing} (DATABASE_URL): create one with "
+            "`lineblocs-jobs db setup`, or use the demo's (`make demo` prints its DATABASE_URL)"
+        )
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -117,3 +127,12 @@ def ping(engine: Engine) -> None:
         where = engine.url.render_as_string(hide_password=True)
         reason = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
         raise DatabaseUnavailable(f"database unreachable at {where}: {reason}") from None
+
+
+def _missing_sqlite_file(engine: Engine) -> Path | None:
+    """The absolute path of the engine's SQLite file when there is none yet."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    path = Path(database).resolve()
+    return None if path.exists() else path
