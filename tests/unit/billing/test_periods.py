@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -11,6 +11,7 @@ from lineblocs_billing.invoicing.periods import (
     due_periods,
     first_due_period,
     period_ending,
+    period_holding,
     shift_months,
 )
 from lineblocs_shared.models.billing import BillingCycle
@@ -122,3 +123,18 @@ def test_shift_months_clamps_to_the_month_length() -> None:
     assert shift_months(at(2026, 2, 28), 1, 31) == at(2026, 3, 31)
     assert shift_months(at(2026, 12, 15), 1, 15) == at(2027, 1, 15)
     assert shift_months(at(2026, 1, 15), -13, 15) == at(2024, 12, 15)
+
+
+def test_the_period_holding_a_day_walks_the_series_back_and_forth_keeping_the_31st() -> None:
+    current = period_ending(at(2026, 4, 30, 9), cycle=M, anchor_day=31)  # Mar 31 -> Apr 30
+
+    back = period_holding(current, date(2026, 2, 28))
+    forth = period_holding(current, date(2026, 8, 31))
+    mid = period_holding(current, date(2026, 3, 15))
+
+    assert back == period_ending(at(2026, 3, 31, 9), cycle=M, anchor_day=31)
+    assert forth == period_ending(at(2026, 9, 30, 9), cycle=M, anchor_day=31)
+    assert back is not None
+    assert (back.start, back.end) == (at(2026, 2, 28, 9), at(2026, 3, 31, 9))
+    assert mid == back  # the 15th is no boundary: it lies in the period from Feb 28
+    assert period_holding(current, date(1990, 1, 1)) is None  # beyond 240 cycles

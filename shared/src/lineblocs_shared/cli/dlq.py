@@ -10,13 +10,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from lineblocs_shared.cli.connection import connected_engine
+from lineblocs_shared.cli.output import JSON_HELP, print_json, print_json_lines, print_table
+from lineblocs_shared.cli.purging import YES_HELP, confirm_deletion, purge_cutoff, rows_before
 from lineblocs_shared.clock import SystemClock
-from lineblocs_shared.db import make_engine, ping
 from lineblocs_shared.errors import ConfigError
 from lineblocs_shared.models.jobs import DeadLetter
 from lineblocs_shared.queue.broker import build_broker, ping_broker
@@ -31,12 +32,8 @@ app = typer.Typer(no_args_is_help=True, help="Dead letters: list, show, replay, 
 
 @contextmanager
 def _store(settings: Settings) -> Iterator[SqlDeadLetterStore]:
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
-        ping(engine)
+    with connected_engine(settings) as engine:
         yield SqlDeadLetterStore(engine)
-    finally:
-        engine.dispose()
 
 
 def _when(moment: datetime | None) -> str:
@@ -49,35 +46,85 @@ def list_(
     actor: str | None = typer.Option(None, help="only this actor"),
     since: str | None = typer.Option(None, help="last seen since: an age (7d, 12h) or ISO date"),
     limit: int = typer.Option(50, min=1, max=10_000, help="at most this many, newest first"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """List dead letters, newest first (times in UTC)."""
     settings = load_settings()
     after = ops.parse_since(since, now=SystemClock().now()) if since else None
     with _store(settings) as store:
         letters = store.find(queue=queue, actor=actor, since=after, limit=limit)
-    table = Table(title=f"{len(letters)} dead letter(s)", title_justify="left")
-    for column in ("id", "last seen", "queue", "actor", "reason", "tries", "status", "error"):
-        table.add_column(column, overflow="fold")
-    for letter in letters:
-        table.add_row(
-            str(letter.id),
-            _when(letter.last_seen_at),
-            letter.queue_name,
-            letter.actor_name,
-            letter.reason,
-            str(letter.attempts),
-            letter.status,
-            f"{letter.exception_class or '-'}: {(letter.exception_text or '')[:80]}",
-        )
-    Console().print(table)
+    if as_json:
+        print_json_lines(_summary(letter) for letter in letters)
+        return
+    columns = ("id", "last seen", "queue", "actor", "reason", "tries", "status", "error")
+    print_table(f"{len(letters)} dead letter(s)", columns, [_cells(letter) for letter in letters])
+
+
+def _cells(letter: DeadLetter) -> list[str]:
+    return [
+        str(letter.id),
+        _when(letter.last_seen_at),
+        letter.queue_name,
+        letter.actor_name,
+        letter.reason,
+        str(letter.attempts),
+        letter.status,
+        f"{letter.exception_class or '-'}: {(letter.exception_text or '')[:80]}",
+    ]
+
+
+def _summary(letter: DeadLetter) -> dict[str, Any]:
+    """A row of `dlq list --json`; `dlq show --json` adds the rest."""
+    return {
+        "id": letter.id,
+        "message_id": letter.message_id,
+        "queue": letter.queue_name,
+        "actor": letter.actor_name,
+        "reason": letter.reason,
+        "status": letter.status,
+        "attempts": letter.attempts,
+        "first_seen_at": letter.first_seen_at,
+        "last_seen_at": letter.last_seen_at,
+        "exception_class": letter.exception_class,
+        "exception_text": letter.exception_text,
+    }
+
+
+def _document(letter: DeadLetter) -> dict[str, Any]:
+    return {
+        **_summary(letter),
+        "args": _json_or_text(letter.args),
+        "kwargs": _json_or_text(letter.kwargs),
+        "options": json.loads(letter.options),
+        "traceback": letter.traceback,
+        "alerted_at": letter.alerted_at,
+        "replay_count": letter.replay_count,
+        "replayed_at": letter.replayed_at,
+        "replay_message_id": letter.replay_message_id,
+        "body_length": letter.body_length,
+    }
+
+
+def _json_or_text(stored: str) -> Any:
+    """Arguments as JSON when they were stored as JSON (redacted ones may not be)."""
+    try:
+        return json.loads(stored)
+    except ValueError:
+        return stored
 
 
 @app.command("show")
-def show(dead_letter_id: int = typer.Argument(..., help="id from `dlq list`")) -> None:
+def show(
+    dead_letter_id: int = typer.Argument(..., help="id from `dlq list`"),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
     """Everything recorded about one dead letter, traceback included."""
     settings = load_settings()
     with _store(settings) as store:
         letter = ops.get_dead_letter(store, dead_letter_id)
+    if as_json:
+        print_json(_document(letter))
+        return
     for label, value in _fields(letter):
         typer.echo(f"{label:<18}{value}")
     typer.echo("traceback:")
@@ -125,7 +172,14 @@ def replay(
 ) -> None:
     """Re-enqueue dead letters with fresh retries; replaying one twice is a no-op."""
     if (dead_letter_id is None) == (actor is None):
-        raise typer.BadParameter("give either a dead-letter ID or --actor, not both")
+        # A usage error: one line and exit 2, as click does for a missing argument.
+        wanted = "needs" if actor is None else "takes one of"
+        typer.secho(
+            f"lineblocs-jobs: dlq replay {wanted} a dead-letter ID or --actor ACTOR",
+            err=True,
+            fg=typer.colors.RED,
+        )
+        raise typer.Exit(2)
     settings = load_settings()
     if settings.uses_embedded_broker:
         raise ConfigError("dlq replay publishes to RabbitMQ: set QUEUE_URL=amqp://…")
@@ -161,11 +215,22 @@ def _describe(result: ops.ReplayResult) -> str:
 
 @app.command("purge")
 def purge(
-    older_than: str = typer.Option(..., "--older-than", help="an age: 30d, 12h, 2w"),
+    older_than: str = typer.Option(..., "--older-than", help="an age above zero: 30d, 12h, 2w"),
+    yes: bool = typer.Option(False, "--yes", help=YES_HELP),
 ) -> None:
-    """Delete dead-letter records last seen longer ago than --older-than."""
+    """Delete dead-letter records last seen longer ago than --older-than.
+
+    Shows how many go (and the oldest few) and asks first, unless --yes.
+    """
     settings = load_settings()
-    age = ops.parse_age(older_than)
-    with _store(settings) as store:
-        count, cutoff = ops.purge(store, older_than=age, clock=SystemClock())
-    typer.echo(f"purged {count} dead letter(s) last seen before {_when(cutoff)} UTC")
+    cutoff = purge_cutoff(older_than, now=SystemClock().now())
+    with connected_engine(settings) as engine:
+        count, sample = rows_before(engine, DeadLetter.last_seen_at, cutoff)
+        confirm_deletion(
+            count=count,
+            what="dead letter(s)",
+            sample=[" ".join(_cells(letter)[:4]) for letter in sample],
+            yes=yes,
+        )
+        purged = SqlDeadLetterStore(engine).purge(last_seen_before=cutoff)
+    typer.echo(f"purged {purged} dead letter(s) last seen before {_when(cutoff)} UTC")

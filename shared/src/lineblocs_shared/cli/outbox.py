@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from types import FrameType
 
 import typer
-from sqlalchemy import Engine
 
+from lineblocs_shared.cli import outbox_views
+from lineblocs_shared.cli.connection import connected_engine
+from lineblocs_shared.cli.purging import YES_HELP, confirm_deletion, purge_cutoff, rows_before
 from lineblocs_shared.clock import SystemClock
-from lineblocs_shared.db import make_engine, ping
 from lineblocs_shared.errors import ConfigError
-from lineblocs_shared.reliability.failures import operations as dead_letters
+from lineblocs_shared.models.jobs import OutboxMessage, ProcessedEvent
 from lineblocs_shared.reliability.observability.logs import configure_logging
 from lineblocs_shared.reliability.outbox.backlog import outbox_stats, purge_published
 from lineblocs_shared.reliability.outbox.inbox import purge_processed
@@ -28,19 +27,13 @@ from lineblocs_shared.reliability.outbox.publishers import (
     confirmed_publishing_broker,
 )
 from lineblocs_shared.reliability.outbox.relay import DEFAULT_BATCH_SIZE, OutboxRelay, run_relay
-from lineblocs_shared.settings import Settings, load_settings
+from lineblocs_shared.settings import load_settings
 
-app = typer.Typer(no_args_is_help=True, help="Transactional outbox: relay, status, purge.")
+app = typer.Typer(no_args_is_help=True, help="Transactional outbox: relay, list, show, purge.")
 
 
-@contextmanager
-def _engine(settings: Settings) -> Iterator[Engine]:
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
-        ping(engine)
-        yield engine
-    finally:
-        engine.dispose()
+app.command("list")(outbox_views.list_)
+app.command("show")(outbox_views.show)
 
 
 @app.command("relay")
@@ -57,7 +50,7 @@ def relay(
     configure_logging(settings)
     broker = confirmed_publishing_broker(settings.queue_url)
     try:
-        with _engine(settings) as engine:
+        with connected_engine(settings) as engine:
             outbox_relay = OutboxRelay(engine, relay_publisher(broker, settings))
             if once:
                 result = outbox_relay.relay_once(batch_size)
@@ -92,7 +85,7 @@ def _stop_on_signals() -> threading.Event:
 def status() -> None:
     """Backlog: messages committed but not yet published, the oldest one's age, failing ones."""
     settings = load_settings()
-    with _engine(settings) as engine:
+    with connected_engine(settings) as engine:
         stats = outbox_stats(engine)
     now = SystemClock().now()
     typer.echo(f"backlog: {stats.backlog} unpublished message(s)")
@@ -110,11 +103,23 @@ def _age(moment: datetime | None, now: datetime) -> str:
 @app.command("purge")
 def purge(
     older_than: str = typer.Option("30d", "--older-than", help="an age: 30d, 12h, 2w"),
+    yes: bool = typer.Option(False, "--yes", help=YES_HELP),
 ) -> None:
-    """Delete published outbox rows and processed-event records older than --older-than."""
+    """Delete published outbox rows and processed-event records older than --older-than.
+
+    Shows how many rows go (and the oldest few) and asks first, unless --yes.
+    """
     settings = load_settings()
-    cutoff = SystemClock().now() - dead_letters.parse_age(older_than)
-    with _engine(settings) as engine:
+    cutoff = purge_cutoff(older_than, now=SystemClock().now())
+    with connected_engine(settings) as engine:
+        count, sample = rows_before(engine, OutboxMessage.published_at, cutoff)
+        events, _ = rows_before(engine, ProcessedEvent.processed_at, cutoff)
+        confirm_deletion(
+            count=count,
+            what=f"published outbox message(s) (and {events} processed event(s))",
+            sample=[" ".join(outbox_views.cells(message)[:5]) for message in sample],
+            yes=yes,
+        )
         outbox_rows = purge_published(engine, before=cutoff)
         processed = purge_processed(engine, before=cutoff)
     typer.echo(

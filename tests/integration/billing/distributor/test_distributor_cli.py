@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -119,3 +120,25 @@ def test_run_exits_1_and_names_the_messages_rabbitmq_refused(
     assert "not enqueued: message " in done.stderr
     assert "0 enqueued, 1 failed" in done.stdout
     assert [r.state for r in runs(jobs_engine)] == ["failed"]
+
+
+def test_a_dry_run_as_json_is_one_object_with_the_sample(jobs_engine: Engine) -> None:
+    tenants = Tenants(jobs_engine)
+    subs = [tenants.subscription() for _ in range(12)]
+
+    done = billing_run(jobs_engine, "memory://", "--dry-run", "--json", "--now", NOW_ARG)
+
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)  # the whole of stdout: one object, nothing else
+    assert (document["dry_run"], document["due"], document["to_enqueue"]) == (True, 12, 12)
+    assert document["sample"][0] == {
+        "subscription_id": subs[0].id,
+        "workspace_id": subs[0].workspace_id,
+        "cycle": "MONTHLY",
+        "period_start": "2026-10-15T00:00:00+00:00",
+        "period_end": "2026-11-15T00:00:00+00:00",
+        "message_id": bill_message_id(subs[0].id or 0, datetime(2026, 10, 15, tzinfo=UTC)),
+    }
+    assert len(document["sample"]) == 10
+    assert document["not_enqueued"] == []
+    assert done.stderr == ""  # no progress bar either

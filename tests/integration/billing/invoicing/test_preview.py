@@ -25,6 +25,7 @@ from tests.integration.billing.invoicing.scenario import (
     bill,
     make_tenant,
 )
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -164,3 +165,30 @@ def test_an_unknown_subscription_is_one_line_on_stderr(jobs_engine: Engine) -> N
     )
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr.strip() == "lineblocs-jobs: subscription 987654 does not exist"
+
+
+def test_a_period_start_that_is_no_boundary_of_the_subscription_is_refused(
+    jobs_engine: Engine,
+) -> None:
+    with UnitOfWork(jobs_engine) as uow:
+        tenant = make_tenant(uow)  # monthly, periods start on the 1st
+        uow.commit()
+    subscription = str(tenant.subscription_id)
+
+    refused = run_cli(
+        jobs_engine,
+        "billing",
+        "preview",
+        "--subscription",
+        subscription,
+        "--period-start",
+        "2026-09-15",
+    )
+
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr.strip() == (
+        f"lineblocs-jobs: --period-start 2026-09-15 is not a period start of subscription "
+        f"{subscription}: its monthly periods start on 2026-09-01 and 2026-10-01 around that day"
+    )
+    earlier = preview(jobs_engine, "--subscription", subscription, "--period-start", "2025-02-01")
+    assert (earlier["period_start"], earlier["period_end"]) == ("2025-02-01", "2025-03-01")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from lineblocs_shared.cli.app import app
 from lineblocs_shared.clock import FixedClock
 from lineblocs_shared.reliability.periodic.jobs import PeriodicJob, Trigger
 from lineblocs_shared.reliability.periodic.runner import Period, PeriodicRunner
-from tests.support.cli import CLI
+from tests.support.cli import CLI, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -53,12 +54,10 @@ def invoke(engine: Engine, *args: str) -> str:
 
 
 def table_rows(output: str) -> list[list[str]]:
-    """The table's data cells, one list per row."""
-    rows = []
-    for line in output.splitlines():
-        cells = [cell.strip() for cell in line.strip()[1:-1].split("│")]
-        if len(cells) == 8 and cells[0] not in ("job", ""):
-            rows.append(cells)
+    """The data cells of the piped table (a header line, then tab-separated rows)."""
+    header, *rows = [line.split("\t") for line in output.splitlines()]
+    assert header[0] == "job"
+    assert all(len(row) == len(header) == 8 for row in rows)
     return rows
 
 
@@ -91,7 +90,27 @@ def test_status_filters_by_job_and_limits_the_runs(jobs_engine: Engine) -> None:
         ("maintenance.purge_logs", "2026-11-26T03:15Z"),
         ("maintenance.purge_logs", "2026-11-25T03:15Z"),
     ]
-    assert invoke(jobs_engine, "--job", "nobody.ever").strip() == "no runs recorded for nobody.ever"
+
+
+def test_status_as_json_lines_and_an_unknown_job_in_one_line(jobs_engine: Engine) -> None:
+    fill_ledger(jobs_engine)
+
+    lines = invoke(jobs_engine, "--json", "--job", "maintenance.purge_logs", "--limit", "1")
+    unknown = run_cli(jobs_engine, "status", "--job", "nobody.ever")
+
+    [run] = [json.loads(line) for line in lines.splitlines()]
+    assert (run["job"], run["run_key"], run["state"]) == (
+        "maintenance.purge_logs",
+        "2026-11-26T03:15Z",
+        "succeeded",
+    )
+    assert (run["duration_s"], run["lag_s"]) == (0.0, 120.0)
+    assert run["started_at"].startswith("2026-11-26T03:17:00")
+    assert unknown.returncode == 1
+    assert unknown.stderr.strip() == (
+        "lineblocs-jobs: no job 'nobody.ever' in the ledger "
+        "(jobs with runs: billing.report, maintenance.purge_logs)"
+    )
 
 
 def test_status_without_our_tables_fails_in_one_line(lineblocs_engine: Engine) -> None:

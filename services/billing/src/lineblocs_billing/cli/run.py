@@ -1,14 +1,15 @@
-"""`lineblocs-jobs billing run [--now ISO-8601] [--dry-run]`: the hourly distribution, by hand.
+"""`lineblocs-jobs billing run [--now ISO-8601] [--dry-run] [--json]`: the hourly distribution.
 
 The same handler as the periodic actor, recorded in the job-run ledger as a manual run. A
-progress bar goes to stderr, one summary line to stdout; the exit status is 1 when any bill
-message was not confirmed by RabbitMQ.
+progress bar goes to stderr, one summary line (or, with --json, one JSON object and no progress)
+to stdout; the exit status is 1 when any bill message was not confirmed by RabbitMQ.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -26,6 +27,7 @@ from lineblocs_billing.distribution.distributor import DistributionReport, Distr
 from lineblocs_billing.distribution.scan import count_billable
 from lineblocs_billing.handlers import DistributionIncomplete, distribute_bills
 from lineblocs_shared.cli.options import parse_instant
+from lineblocs_shared.cli.output import JSON_HELP, print_json
 from lineblocs_shared.contracts import Message
 from lineblocs_shared.db import ping
 from lineblocs_shared.errors import ConfigError
@@ -49,6 +51,7 @@ def run(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="publish nothing; print what would be enqueued"
     ),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """Enqueue one bill message per billable subscription and due period."""
     at = parse_instant(now)
@@ -62,10 +65,13 @@ def run(
         ping(deps.engine)
         publisher = _publisher(deps.settings, dry_run=dry_run)
         distributor = Distributor(engine=deps.engine, clock=deps.clock, publisher=publisher)
-        report = _distribute_with_progress(distributor, now=at, dry_run=dry_run)
+        report = _distribute_with_progress(distributor, now=at, dry_run=dry_run, quiet=as_json)
     finally:
         deps.engine.dispose()
-    _print(report)
+    if as_json:
+        print_json(report_document(report))
+    else:
+        _print(report)
     if report.failed:
         raise typer.Exit(1)
 
@@ -90,7 +96,7 @@ def _publisher(settings: Settings, *, dry_run: bool) -> MessagePublisher:
 
 
 def _distribute_with_progress(
-    distributor: Distributor, *, now: datetime | None, dry_run: bool
+    distributor: Distributor, *, now: datetime | None, dry_run: bool, quiet: bool
 ) -> DistributionReport:
     at = now or distributor.clock.now()
     total = count_billable(distributor.engine, now=at)
@@ -102,6 +108,7 @@ def _distribute_with_progress(
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
+        disable=quiet,
     ) as progress:
         task: TaskID = progress.add_task("scan", total=total, due=0)
 
@@ -139,3 +146,28 @@ def _print(report: DistributionReport) -> None:
         more = len(report.failed) - FAILURES_SHOWN
         typer.secho(f"... and {more} more not enqueued", err=True, fg=typer.colors.RED)
     typer.echo(f"billing run: {report.line()}")
+
+
+def report_document(report: DistributionReport) -> dict[str, Any]:
+    """`billing run --json`: the ledger's summary, the bills a dry run would enqueue (the first
+    few), and every message RabbitMQ did not confirm."""
+    return {
+        **report.summary(),
+        "dry_run": report.dry_run,
+        "to_enqueue": report.to_enqueue,
+        "sample": [
+            {
+                "subscription_id": bill.subscription_id,
+                "workspace_id": bill.workspace_id,
+                "cycle": bill.period.cycle.value,
+                "period_start": bill.period.start,
+                "period_end": bill.period.end,
+                "message_id": bill.message_id,
+            }
+            for bill in report.sample
+        ],
+        "not_enqueued": [
+            {"message_id": failure.message_id, "reason": failure.reason}
+            for failure in report.failed
+        ],
+    }

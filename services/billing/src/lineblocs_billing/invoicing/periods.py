@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from lineblocs_shared.models.billing import BillingCycle
@@ -40,6 +40,9 @@ class BillingPeriod:
             cycle=self.cycle,
             anchor_day=self.anchor_day,
         )
+
+    def preceding(self) -> BillingPeriod:
+        return period_ending(self.start, cycle=self.cycle, anchor_day=self.anchor_day)
 
     def contains(self, moment: datetime) -> bool:
         return self.start <= moment < self.end
@@ -142,3 +145,16 @@ def due_periods(
             return
         yield period
         period = period.following()
+
+
+def period_holding(period: BillingPeriod, day: date, *, limit: int = 240) -> BillingPeriod | None:
+    """The period of `period`'s series (walked back or forth, at most `limit` cycles) whose
+    dates hold `day`: `day` is a boundary of the series only if that period starts on it."""
+    for _ in range(limit):
+        if day < period.start.date():
+            period = period.preceding()
+        elif day >= period.end.date():
+            period = period.following()
+        else:
+            return period
+    return None

@@ -7,24 +7,18 @@ rolls back. Number rentals not written yet are counted as billing would write th
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from lineblocs_billing.invoicing.draft import InvoiceDraft
 from lineblocs_billing.invoicing.drafting import PlanMissing, SubscriptionMissing, compute_invoice
-from lineblocs_billing.invoicing.periods import (
-    MONTHS_PER_CYCLE,
-    BillingPeriod,
-    anchor_day_of,
-    next_due_period,
-    shift_months,
-)
+from lineblocs_billing.invoicing.periods import BillingPeriod, next_due_period, period_holding
 from lineblocs_shared.db import ping
 from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.errors import ExpectedFailure, SchemaError
-from lineblocs_shared.models.billing import BillingCycle, Subscription
+from lineblocs_shared.models.billing import Subscription
 
 PREVIEW_KEYS = (
     "workspace_id",
@@ -53,20 +47,27 @@ class PreviewRefused(ExpectedFailure):
 def period_to_preview(
     subscription: Subscription, *, period_start: date | None, now: datetime
 ) -> BillingPeriod:
-    """The subscription's next billable period, or the one starting on `period_start`.
+    """The subscription's next billable period, or its period starting on `period_start`.
 
-    A chosen start takes the time of day of the subscription's billing dates (midnight when it
-    has none), so it names a period of the subscription's own series.
+    A chosen start must be a boundary of the subscription's own series of periods (walked from
+    its next one): any other day would price a whole cycle for part of one.
     """
+    due = next_due_period(subscription, now=now)
     if period_start is None:
-        return next_due_period(subscription, now=now)
-    cycle = BillingCycle(subscription.billing_cycle)
-    anchor = anchor_day_of(subscription)
-    at = subscription.next_billing_date.timetz() if subscription.next_billing_date else time()
-    start = datetime.combine(period_start, at.replace(tzinfo=None), tzinfo=UTC)
-    day = anchor or period_start.day
-    end = shift_months(start, MONTHS_PER_CYCLE[cycle], day)
-    return BillingPeriod(start=start, end=end, cycle=cycle, anchor_day=day)
+        return due
+    period = period_holding(due, period_start)
+    if period is None:
+        raise PreviewRefused(
+            f"--period-start {period_start} is too far from "
+            f"subscription {subscription.id}'s next period ({due.start.date()})"
+        )
+    if period.start.date() != period_start:
+        raise PreviewRefused(
+            f"--period-start {period_start} is not a period start of subscription "
+            f"{subscription.id}: its {period.cycle.value.lower()} periods start on "
+            f"{period.start.date()} and {period.end.date()} around that day"
+        )
+    return period
 
 
 def preview_invoice(

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session, col
 
+from lineblocs_shared.errors import ExpectedFailure
 from lineblocs_shared.models.jobs import OutboxMessage
 
 
@@ -35,3 +36,27 @@ def purge_published(engine: Engine, *, before: datetime) -> int:
     with Session(engine) as session, session.begin():
         deleted: int = session.execute(stmt).rowcount  # type: ignore[attr-defined]
     return deleted
+
+
+class OutboxMessageNotFound(ExpectedFailure):
+    pass
+
+
+def find_messages(
+    engine: Engine, *, published: bool | None = None, limit: int = 50
+) -> list[OutboxMessage]:
+    """Outbox rows, newest first: all, only the published ones, or only those still waiting."""
+    stmt = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
+    if published is not None:
+        sent = col(OutboxMessage.published_at).is_not(None)
+        stmt = stmt.where(sent if published else ~sent)
+    with Session(engine) as session:
+        return list(session.execute(stmt).scalars().all())
+
+
+def get_message(engine: Engine, message_id: int) -> OutboxMessage:
+    with Session(engine) as session:
+        message = session.get(OutboxMessage, message_id)
+    if message is None:
+        raise OutboxMessageNotFound(f"no outbox message with id {message_id}")
+    return message
