@@ -54,7 +54,10 @@ def test_worker_command_line_consumes_only_the_service_queues() -> None:
         "--threads",
         "8",
     ]
-    assert periodiq_argv(get_service("billing"))[1:] == ["lineblocs_billing.worker"]
+    assert periodiq_argv(get_service("billing"))[1:] == [
+        "lineblocs_billing.worker",
+        "lineblocs_shared.queue.scheduler_health",
+    ]
 
 
 def test_worker_refuses_the_in_process_broker() -> None:

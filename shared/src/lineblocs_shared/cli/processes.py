@@ -51,10 +51,14 @@ def dramatiq_argv(spec: ServiceSpec, *, processes: int, threads: int) -> list[st
     ]
 
 
+# periodiq imports it after the worker module: it serves the scheduler's /livez and /readyz.
+SCHEDULER_HEALTH_MODULE = "lineblocs_shared.queue.scheduler_health"
+
+
 def periodiq_argv(spec: ServiceSpec) -> list[str]:
     # periodiq has no __main__ module: run its console script from this environment.
     script = Path(sys.executable).with_name("periodiq")
-    return [str(script), spec.worker_module]
+    return [str(script), spec.worker_module, SCHEDULER_HEALTH_MODULE]
 
 
 def worker(
