@@ -17,6 +17,7 @@ from benchmarks import (
     billing_distributor,
     billing_throughput,
     bulk_publish,
+    cli_startup,
     invoice_preview,
     log_purge,
     middleware_throughput,
@@ -34,6 +35,7 @@ BENCHMARKS = (
     "notifications_throughput",
     "log_purge",
     "recordings_relocation",
+    "cli_startup",
 )
 
 
@@ -93,6 +95,8 @@ def main(argv: list[str]) -> int:
         sizes = {"recordings": args.messages} if args.messages else {}
         sizes |= {"size_kib": args.size_kib} if args.size_kib else {}
         all_met &= recordings_relocation.run(args.amqp_url, mysql_url, **sizes)
+    if "cli_startup" in chosen:
+        all_met &= cli_startup.run(args.amqp_url, mysql_url, **repeat)
     return 0 if all_met else 1
 
 

@@ -56,3 +56,9 @@ def test_sqlite_migrations_match_the_models(tmp_path: Path) -> None:
     migrate.upgrade(engine)
     assert _diff(engine) == []
     assert migrate.upgrade(engine) == migrate.head_revision()  # a second run is a no-op
+
+
+def test_the_revision_the_health_checks_expect_is_alembics_head() -> None:
+    from lineblocs_shared.db.revision import HEAD_REVISION
+
+    assert migrate.head_revision() == HEAD_REVISION

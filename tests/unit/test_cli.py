@@ -62,6 +62,7 @@ def test_worker_command_line_consumes_only_the_service_queues() -> None:
         "lineblocs_shared.queue.process_cli",
         "periodiq",
         "lineblocs_billing.worker",
+        "lineblocs_shared.queue.scheduler_health",
     ]
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import typer
 
-from lineblocs_shared.cli.app import app
-from lineblocs_shared.registry import installed_services
+from lineblocs_shared.cli.app import SHARED_COMMANDS
+from lineblocs_shared.registry import installed_services, load_target
 
 
 def commands(command: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -17,9 +17,22 @@ def commands(command: Any, path: str) -> Iterator[tuple[str, Any]]:
         yield from commands(sub, f"{path} {name}")
 
 
+def as_typer(target: Any) -> typer.Typer:
+    """A command's typer app: its own, or one around a command function."""
+    if isinstance(target, typer.Typer):
+        return target
+    wrapper = typer.Typer()
+    wrapper.command()(target)
+    return wrapper
+
+
 def test_every_boolean_option_is_a_flag() -> None:
-    roots = [("lineblocs-jobs", app)] + [
-        (f"lineblocs-jobs {spec.name}", spec.cli)
+    # The root's commands are lazy stand-ins: load each one, as running it would.
+    roots = [
+        (f"lineblocs-jobs {name}", as_typer(load_target(target)))
+        for name, target, _summary in SHARED_COMMANDS
+    ] + [
+        (f"lineblocs-jobs {spec.name}", as_typer(load_target(spec.cli)))
         for spec in installed_services().values()
         if spec.cli is not None
     ]

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from lineblocs_shared.settings import Settings
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 SERVICES = ("billing", "maintenance", "notifications")
@@ -147,9 +149,12 @@ def test_compose_file_runs_a_worker_and_a_scheduler_per_service(service: str) ->
         assert f"SERVICE: {service}" in block
     assert "<<: *lineblocs-worker" in worker
     assert f'["lineblocs-jobs", "worker", "{service}"]' in worker
-    assert f'["CMD", "lineblocs-jobs", "health", "--service", "{service}"]' in worker
     assert "<<: *lineblocs-service" in scheduler
     assert f'["lineblocs-jobs", "scheduler", "{service}"]' in scheduler
+    # Both probe the running process's health endpoint; neither starts the CLI (issue 15).
+    for block in (worker, scheduler):
+        assert "healthcheck: *process-healthcheck" in block
+        assert 'lineblocs-jobs", "health' not in block
 
 
 def test_compose_file_runs_nothing_else() -> None:
@@ -242,3 +247,45 @@ def test_what_compose_passes_by_default_is_each_settings_class_default(
             monkeypatch.setenv(name, value)
     for model, expected in defaults.items():
         assert model() == expected, model.__name__
+
+
+# The probe as the image runs it: its path inside the image (the repository is copied to /app).
+PROBE = "/app/shared/src/lineblocs_shared/reliability/observability/probe.py"
+PROBE_ARGV = f'["python", "-S", "{PROBE}"]'
+PROBE_TEST = f'["CMD", {PROBE_ARGV[1:]}'
+
+
+def test_the_probe_is_where_the_image_puts_it() -> None:
+    assert (REPO_ROOT / PROBE.removeprefix("/app/")).is_file()
+
+
+def test_workers_and_schedulers_probe_their_own_health_endpoint(
+    compose: list[str], tmp_path: Path
+) -> None:
+    text = COMPOSE_FILE.read_text()
+    anchor = re.search(r"^x-process-healthcheck: &process-healthcheck\n((?:  .*\n)+)", text, re.M)
+    assert anchor is not None
+    assert f"test: {PROBE_TEST}" in anchor.group(1)
+    assert "timeout: 10s" in anchor.group(1)
+    assert "lineblocs-jobs" not in anchor.group(1)
+    rendered = _render(compose, _clean_env() | REQUIRED_SECRETS, tmp_path)
+    assert rendered.returncode == 0, rendered.stderr
+    # A worker and a scheduler per service; the one-shot migration has the image's check off.
+    assert rendered.stdout.count(PROBE) == 2 * len(SERVICES)
+    assert "lineblocs-jobs\n      - health" not in rendered.stdout
+    migrate = _compose_services(text)["migrate"]
+    assert "healthcheck:\n      disable: true" in migrate
+
+
+def test_the_image_checks_its_health_endpoint_and_exposes_its_ports() -> None:
+    text = DOCKERFILE.read_text()
+    healthcheck = re.search(r"^HEALTHCHECK (.*?)\n(?!\s)", text, re.M | re.S)
+    assert healthcheck is not None
+    assert f"CMD {PROBE_ARGV}" in healthcheck.group(1)
+    assert "--timeout=10s" in healthcheck.group(1)
+    # The ports the settings default to: what the probe and Prometheus reach.
+    fields = Settings.model_fields
+    ports = {fields["health_port"].default, fields["metrics_port"].default}
+    exposed = re.search(r"^EXPOSE (.+)$", text, re.M)
+    assert exposed is not None
+    assert {int(port) for port in exposed.group(1).split()} == ports

@@ -16,18 +16,11 @@ from dramatiq.message import generate_unique_id
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from lineblocs_shared.db.types import as_utc
+from lineblocs_shared.queue.names import Queues as Queues
 
 PayloadT = TypeVar("PayloadT", bound="Payload")
 # What publishers carry: handlers build messages through contracts, never with dramatiq itself.
 Message = dramatiq.Message[Any]
-
-
-class Queues:
-    """Each service consumes the queue named after it (plus Dramatiq's `.DQ`/`.XQ`)."""
-
-    BILLING = "billing"
-    MAINTENANCE = "maintenance"
-    NOTIFICATIONS = "notifications"
 
 
 class Payload(BaseModel):

@@ -7,15 +7,12 @@ the CLI discovers the installed ones. A service's container installs only that s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from importlib import import_module
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lineblocs_shared.errors import ConfigError
-
-if TYPE_CHECKING:
-    import typer
 
 ENTRY_POINT_GROUP = "lineblocs_jobs.services"
 
@@ -29,10 +26,20 @@ class ServiceSpec:
     # Module that sets the broker and then imports the actors: the dramatiq/periodiq target.
     worker_module: str
     queues: tuple[str, ...]
-    # Optional `lineblocs-jobs <name> …` sub-commands.
-    cli: typer.Typer | None = None
-    # Optional demo step: called by `lineblocs-jobs demo` with the demo context.
-    demo: Callable[[Any], None] | None = field(default=None, compare=False)
+    # Optional `lineblocs-jobs <name> …` sub-commands: "module:attribute" of a typer app.
+    # Paths, not objects: discovery runs on every CLI start (a container's health check too)
+    # and must not import what only those commands use (issue 15).
+    cli: str | None = None
+    # Optional demo step, "module:function": called by `lineblocs-jobs demo` with its context.
+    demo: str | None = None
+
+
+def load_target(target: str) -> Any:
+    """The object a "module:attribute" path names, importing its module now."""
+    module, sep, attribute = target.partition(":")
+    if not sep:
+        raise ValueError(f"{target!r} is not a module:attribute path")
+    return getattr(import_module(module), attribute)
 
 
 def installed_services() -> dict[str, ServiceSpec]:

@@ -1,8 +1,6 @@
 """How the shared CLI finds the billing service (entry point `lineblocs_jobs.services`)."""
 
-from lineblocs_billing.cli import app
-from lineblocs_billing.demo import demo_step
-from lineblocs_shared.contracts import Queues
+from lineblocs_shared.queue.names import Queues
 from lineblocs_shared.registry import ServiceSpec
 
 SERVICE = ServiceSpec(
@@ -10,6 +8,6 @@ SERVICE = ServiceSpec(
     summary="invoicing and charging of subscriptions, dunning, failed-payment events",
     worker_module="lineblocs_billing.worker",
     queues=(Queues.BILLING,),
-    cli=app,
-    demo=demo_step,
+    cli="lineblocs_billing.cli:app",
+    demo="lineblocs_billing.demo:demo_step",
 )

@@ -1,8 +1,6 @@
 """How the shared CLI finds the maintenance service (entry point `lineblocs_jobs.services`)."""
 
-from lineblocs_maintenance.cli import app
-from lineblocs_maintenance.demo import demo_step
-from lineblocs_shared.contracts import Queues
+from lineblocs_shared.queue.names import Queues
 from lineblocs_shared.registry import ServiceSpec
 
 SERVICE = ServiceSpec(
@@ -10,6 +8,6 @@ SERVICE = ServiceSpec(
     summary="housekeeping: log retention, unset-password users, recording relocation",
     worker_module="lineblocs_maintenance.worker",
     queues=(Queues.MAINTENANCE,),
-    cli=app,
-    demo=demo_step,
+    cli="lineblocs_maintenance.cli:app",
+    demo="lineblocs_maintenance.demo:demo_step",
 )

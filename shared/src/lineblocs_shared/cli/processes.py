@@ -13,7 +13,8 @@ from pathlib import Path
 
 import typer
 
-from lineblocs_shared.db import make_engine, migrate, ping
+from lineblocs_shared.db import make_engine, ping
+from lineblocs_shared.db.revision import require_current
 from lineblocs_shared.errors import ConfigError
 from lineblocs_shared.queue.broker import ping_broker
 from lineblocs_shared.registry import ServiceSpec, get_service
@@ -31,7 +32,7 @@ def _checked(service: str) -> tuple[Settings, ServiceSpec]:
     engine = make_engine(settings.database_url, pool_size=1)
     try:
         ping(engine)
-        migrate.require_current(engine)  # a worker without our tables only looks healthy
+        require_current(engine)  # a worker without our tables only looks healthy
     finally:
         engine.dispose()
     ping_broker(settings)
@@ -88,9 +89,20 @@ def dramatiq_argv(spec: ServiceSpec, *, processes: int, threads: int) -> list[st
     ]
 
 
+# periodiq imports it after the worker module: it serves the scheduler's /livez and /readyz.
+SCHEDULER_HEALTH_MODULE = "lineblocs_shared.queue.scheduler_health"
+
+
 def periodiq_argv(spec: ServiceSpec) -> list[str]:
     """periodiq's command line, through `process_cli` (its logging in our format)."""
-    return [sys.executable, "-m", PROCESS_CLI, "periodiq", spec.worker_module]
+    return [
+        sys.executable,
+        "-m",
+        PROCESS_CLI,
+        "periodiq",
+        spec.worker_module,
+        SCHEDULER_HEALTH_MODULE,
+    ]
 
 
 def worker(

@@ -8,9 +8,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from lineblocs_shared.errors import SchemaError
+from lineblocs_shared.db.revision import VERSION_TABLE
 
-VERSION_TABLE = "lbj_alembic_version"
 SCRIPT_LOCATION = "lineblocs_shared:migrations"
 
 
@@ -45,32 +44,3 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
-
-
-def require_current(engine: Engine) -> str:
-    """Our tables at the revision this release needs; else a one-line SchemaError saying what
-    to run. A worker on a database without them would fail on every message (and its outbox
-    relay on every poll) while looking healthy."""
-    current, head = current_revision(engine), head_revision()
-    if current == head:
-        return f"our tables at revision {current}"
-    if current is None:
-        raise SchemaError(
-            f"our tables are missing from this database (no migration applied; this release "
-            f"needs revision {head}): run `lineblocs-jobs db upgrade`"
-        )
-    if current not in _known_revisions():
-        raise SchemaError(
-            f"our tables are at revision {current}, unknown to this release (head {head}): "
-            "a newer release migrated this database; run that release"
-        )
-    raise SchemaError(
-        f"our tables are at revision {current}, this release needs {head}: "
-        "run `lineblocs-jobs db upgrade`"
-    )
-
-
-def _known_revisions() -> set[str]:
-    return {
-        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
-    }

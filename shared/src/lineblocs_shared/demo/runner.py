@@ -24,7 +24,7 @@ from lineblocs_shared.db.embedded import create_embedded_schema
 from lineblocs_shared.demo.seed import DemoDataset, seed_demo_dataset
 from lineblocs_shared.queue.broker import install_broker
 from lineblocs_shared.queue.inprocess_worker import start_worker
-from lineblocs_shared.registry import ServiceSpec
+from lineblocs_shared.registry import ServiceSpec, load_target
 from lineblocs_shared.settings import EMBEDDED_QUEUE_URL, Settings
 
 Row = tuple[str, ...]
@@ -92,8 +92,8 @@ def run_services(ctx: DemoContext, services: list[ServiceSpec]) -> list[str]:
     """Run each service's demo step in turn; returns the names of the services that ran."""
     ran: list[str] = []
     for spec in services:
-        step: Callable[[DemoContext], None] | None = spec.demo
-        if step is not None:
+        if spec.demo is not None:
+            step: Callable[[DemoContext], None] = load_target(spec.demo)
             step(ctx)
             ran.append(spec.name)
     return ran

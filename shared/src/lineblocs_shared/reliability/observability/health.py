@@ -17,7 +17,8 @@ import pika
 from dramatiq.common import dq_name, xq_name
 from sqlalchemy import Engine
 
-from lineblocs_shared.db import migrate, ping
+from lineblocs_shared.db import ping
+from lineblocs_shared.db.revision import require_current
 from lineblocs_shared.errors import SchemaError
 
 AMQP_TIMEOUT_S = 3.0
@@ -62,7 +63,7 @@ class DatabaseCheck:
     def run(self) -> Sequence[CheckResult]:
         ping(self._engine)  # DatabaseUnavailable carries a one-line reason
         try:
-            migrations = CheckResult("migrations", True, migrate.require_current(self._engine))
+            migrations = CheckResult("migrations", True, require_current(self._engine))
         except SchemaError as exc:
             migrations = CheckResult("migrations", False, str(exc))
         return [CheckResult("database", True, "answers"), migrations]
