@@ -110,6 +110,19 @@ def test_preview_renders_a_real_users_mail_and_sends_nothing(
     assert list(tmp_path.glob("*.eml")) == []
 
 
+def test_a_workspace_mail_previewed_for_a_user_alone_says_what_is_missing(
+    jobs_engine: Engine, tmp_path: Path
+) -> None:
+    tenant = make_tenant(jobs_engine)
+    shown = run_cli(
+        "preview", "card_expiring", "--user", str(tenant.user_id),
+        engine=jobs_engine, mail_dir=tmp_path,
+    )  # fmt: skip
+    assert shown.returncode == 1
+    [line] = shown.stderr.strip().splitlines()  # one line, not a traceback
+    assert "a mail about a workspace needs --workspace ID" in line
+
+
 def test_run_dry_run_lists_the_mails_and_claims_nothing(
     jobs_engine: Engine, tmp_path: Path
 ) -> None:

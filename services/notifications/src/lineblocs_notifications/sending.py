@@ -25,6 +25,7 @@ from lineblocs_notifications.delivery.transport import MailRefused, Transport
 from lineblocs_notifications.kinds.catalog import MailRequest
 from lineblocs_notifications.ledger import Claim
 from lineblocs_notifications.recipients import Recipient, WorkspaceInfo, read_user, read_workspace
+from lineblocs_shared.db.probe import probe_schema
 from lineblocs_shared.models.notifications import NotificationState
 from lineblocs_shared.site_settings.reader import SiteSettings
 
@@ -103,6 +104,9 @@ def _deliver(
 
 def addressee_of(deps: Notifications, request: MailRequest) -> Addressee:
     """The user the mail is for (the workspace's creator when the request names none)."""
+    # Probed (once per engine) before our connection begins: on SQLite every transaction
+    # takes the write lock, and the probe's own connection would wait for ours.
+    probe_schema(deps.engine)
     with deps.engine.connect() as conn:
         workspace = None
         if request.workspace_id is not None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from lineblocs_notifications.cli.common import notifications
+from lineblocs_notifications.compose.render import TemplateFailed
 from lineblocs_notifications.kinds.catalog import KINDS, MailRequest
 from lineblocs_notifications.kinds.samples import SAMPLES
 from lineblocs_notifications.ledger import message_id_of
@@ -42,7 +43,14 @@ def preview(
         site = deps.site_settings()
         transport = deps.transports.for_site(site)
         message_id = message_id_of(request.dedupe_key)
-        email = compose(deps, request, message_id, addressee, site, transport)
+        try:
+            email = compose(deps, request, message_id, addressee, site, transport)
+        except TemplateFailed as exc:
+            # A workspace mail asked for a user alone: say what is missing, not a traceback.
+            raise ConfigError(
+                f"cannot render {kind} for that recipient ({exc}): a mail about a workspace "
+                "needs --workspace ID"
+            ) from None
     for name in ("From", "To", "Subject", *email.headers):
         typer.echo(f"{name}: {email.mime()[name]}")
     typer.echo("")
