@@ -132,6 +132,13 @@ def test_the_demo_runs_every_maintenance_job_through_the_broker(tmp_path: Path) 
     assert "made-one-call@example.com" in emails  # his call keeps him
     assert "never-came-back@example.com" not in emails
     assert "demo-old-event" not in outbox  # a year-old published event is gone
+    with UnitOfWork(ctx.engine) as uow:
+        unpublished = uow.session.execute(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(col(OutboxMessage.published_at).is_(None))
+        ).scalar_one()
+    assert unpublished == 0  # every event billing wrote was relayed by the demo
 
 
 def test_the_demo_ends_with_commands_that_explore_its_own_database(tmp_path: Path) -> None:

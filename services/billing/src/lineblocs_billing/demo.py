@@ -65,12 +65,14 @@ def demo_step(ctx: DemoContext) -> None:
         _invoice_rows(ctx) + _not_due_rows(ctx),
     )
     ctx.report(
-        f"Billing — payment attempts (fake gateway; dunning sweep at {clock.now():%Y-%m-%d %H:%M})",
+        "Billing — payment attempts (fake gateway; the declined card is retried by the dunning "
+        f"sweep, run as if one day later: {clock.now():%Y-%m-%d %H:%M})",
         ("attempt key", "amount", "state", "decline"),
         _attempt_rows(ctx),
     )
     ctx.report(
-        "Billing — events for notifications (outbox; pending until a notifications worker runs)",
+        "Billing — events for notifications, as billing left them in its outbox (the "
+        "notifications step below relays and mails them)",
         ("event", "ws", "invoice", "details", "relayed"),
         _event_rows(ctx),
     )
