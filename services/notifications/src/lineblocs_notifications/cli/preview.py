@@ -7,13 +7,17 @@ from pathlib import Path
 
 import typer
 
+from lineblocs_notifications.bootstrap import Notifications
 from lineblocs_notifications.cli.common import notifications
 from lineblocs_notifications.compose.render import TemplateFailed
+from lineblocs_notifications.delivery.email import OutgoingEmail
+from lineblocs_notifications.delivery.transport import Transport
 from lineblocs_notifications.kinds.catalog import KINDS, MailRequest
 from lineblocs_notifications.kinds.samples import SAMPLES
 from lineblocs_notifications.ledger import message_id_of
-from lineblocs_notifications.sending import addressee_of, compose
+from lineblocs_notifications.sending import Addressee, addressee_of, compose
 from lineblocs_shared.errors import ConfigError
+from lineblocs_shared.site_settings.reader import SiteSettings
 
 
 def preview(
@@ -42,15 +46,7 @@ def preview(
             raise ConfigError(f"nobody to send it to: {addressee.why}")
         site = deps.site_settings()
         transport = deps.transports.for_site(site)
-        message_id = message_id_of(request.dedupe_key)
-        try:
-            email = compose(deps, request, message_id, addressee, site, transport)
-        except TemplateFailed as exc:
-            # A workspace mail asked for a user alone: say what is missing, not a traceback.
-            raise ConfigError(
-                f"cannot render {kind} for that recipient ({exc}): a mail about a workspace "
-                "needs --workspace ID"
-            ) from None
+        email = _composed(deps, request, addressee, site, transport)
     for name in ("From", "To", "Subject", *email.headers):
         typer.echo(f"{name}: {email.mime()[name]}")
     typer.echo("")
@@ -58,3 +54,20 @@ def preview(
     if html is not None:
         html.write_text(email.html, encoding="utf-8")
         typer.echo(f"(HTML part written to {html})", err=True)
+
+
+def _composed(
+    deps: Notifications,
+    request: MailRequest,
+    addressee: Addressee,
+    site: SiteSettings,
+    transport: Transport,
+) -> OutgoingEmail:
+    try:
+        return compose(deps, request, message_id_of(request.dedupe_key), addressee, site, transport)
+    except TemplateFailed as exc:
+        # A workspace mail asked for a user alone: say what is missing, not a traceback.
+        raise ConfigError(
+            f"cannot render {request.kind.name} for that recipient ({exc}): a mail about a "
+            "workspace needs --workspace ID"
+        ) from None
