@@ -77,6 +77,15 @@ class Settings(BaseSettings):
     periodic_skip_delay_s: int = Field(
         300, ge=1, description="periodiq drops periodic messages older than this (seconds)"
     )
+    lineblocs_settings_ttl_s: float = Field(
+        30,
+        ge=0,
+        le=3600,
+        description=(
+            "a worker re-reads Lineblocs' own settings (gateway, keys, mail provider, S3…) when"
+            " the copy it holds is this old (seconds); 0 reads them for every message"
+        ),
+    )
     log_format: Literal["json", "text"] | None = Field(
         None, description="json | text; unset: json when deployed (staging/production), else text"
     )

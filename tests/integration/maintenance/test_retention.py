@@ -52,9 +52,10 @@ def test_logs_older_than_the_retention_go_in_batches_and_the_boundary_stays(
     cutoff = NOW - 7 * DAY
     logs_at(engine, *[cutoff - n * SECOND for n in range(1, 6)], cutoff, cutoff + SECOND)
 
-    preview = handlers.preview_purge_logs(make_deps())
+    preview = handlers.purge_logs(make_deps(), dry_run=True)
     result = handlers.purge_logs(make_deps(retention_batch_size=2))
 
+    assert preview is not None
     assert (preview.debugger_logs, preview.error_user_traces) == (5, 5)
     assert result is not None
     assert (result.debugger_logs, result.error_user_traces) == (5, 5)

@@ -118,8 +118,9 @@ def make_deps(jobs_engine: Engine, tmp_path: Path) -> Iterator[MakeDeps]:
         settings = load_settings(
             database_url=jobs_engine.url.render_as_string(hide_password=False),
             queue_url="amqp://guest:guest@127.0.0.1:5672/%2F",
+            lineblocs_settings_ttl_s=0,
         )
-        defaults = {"mail_file_dir": tmp_path / "mail", "lineblocs_settings_ttl_s": 0}
+        defaults = {"mail_file_dir": tmp_path / "mail"}
         deps = bootstrap.build(
             settings,
             engine=jobs_engine,

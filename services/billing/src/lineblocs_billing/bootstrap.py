@@ -20,12 +20,11 @@ from lineblocs_shared.db import make_engine
 from lineblocs_shared.payments import load_payment_settings
 from lineblocs_shared.queue.runtime import ServiceRoot
 from lineblocs_shared.settings import Settings, load
-from lineblocs_shared.site_settings.cache import SettingsCache
-from lineblocs_shared.site_settings.reader import SiteSettings
+from lineblocs_shared.site_settings.cache import CachedSiteSettings
 
 
 @dataclass(frozen=True)
-class Billing:
+class Billing(CachedSiteSettings):
     settings: Settings
     options: BillingSettings
     engine: Engine
@@ -42,14 +41,6 @@ class Billing:
     @cached_property
     def period_locks(self) -> PeriodLocks:
         return self.locks or period_locks_for(self.engine)
-
-    @cached_property
-    def _site_settings_cache(self) -> SettingsCache:
-        return SettingsCache(self.engine, ttl_s=self.options.lineblocs_settings_ttl_s)
-
-    def site_settings(self) -> SiteSettings:
-        """Lineblocs' own settings, at most LINEBLOCS_SETTINGS_TTL_S old."""
-        return self._site_settings_cache.current()
 
 
 ROOT: ServiceRoot[Billing] = ServiceRoot("billing")

@@ -21,12 +21,3 @@ class BillingSettings(BaseSettings):
         le=24 * 60,
         description="the dunning sweep settles again an invoice left unsettled this long (minutes)",
     )
-    lineblocs_settings_ttl_s: float = Field(
-        30,
-        ge=0,
-        le=3600,
-        description=(
-            "a worker re-reads Lineblocs' own settings (gateway, keys, currency, retries) when"
-            " the copy it holds is this old (seconds); 0 reads them for every bill"
-        ),
-    )

@@ -15,11 +15,11 @@ from lineblocs_shared.clock import Clock, SystemClock
 from lineblocs_shared.db.engine import make_engine
 from lineblocs_shared.queue.runtime import ServiceRoot
 from lineblocs_shared.settings import Settings, load
-from lineblocs_shared.site_settings.cache import SettingsCache
+from lineblocs_shared.site_settings.cache import CachedSiteSettings
 
 
 @dataclass(frozen=True)
-class Maintenance:
+class Maintenance(CachedSiteSettings):
     settings: Settings
     options: MaintenanceSettings
     engine: Engine
@@ -32,10 +32,6 @@ class Maintenance:
         """The ARI client, built on first use: purging logs needs no ARI settings."""
         return self.ari_override or http_ari(self.options)
 
-    @cached_property
-    def _site_settings(self) -> SettingsCache:
-        return SettingsCache(self.engine, ttl_s=self.options.lineblocs_settings_ttl_s)
-
     def relocation(self) -> Relocation:
         """What relocating a recording needs, with Lineblocs' current S3 settings."""
         options = self.options
@@ -43,7 +39,7 @@ class Maintenance:
             engine=self.engine,
             clock=self.clock,
             ari=self.ari,
-            store=self.stores.for_site(self._site_settings.current()),
+            store=self.stores.for_site(self.site_settings()),
             allowed_hosts=frozenset(options.ari_hosts),
             max_attempts=options.recording_relocation_max_attempts,
             spool_bytes=options.recording_spool_memory_mb * 1024 * 1024,

@@ -33,31 +33,30 @@ def purge_logs(
     *,
     retention_days: int | None = None,
     trigger: Trigger | None = None,
+    dry_run: bool = False,
     on_batch: OnBatch | None = None,
 ) -> PurgeResult | None:
-    """Purge logs once per period (periodiq tick) or once per manual message.
+    """Purge logs once per period (periodiq tick) or once per manual message; on a dry run,
+    count what would go now (no claim, nothing deleted).
 
     Returns what was purged, or None when another message already holds this period.
     """
     days = retention_days or deps.options.log_retention_days
 
-    def purge_period(period: Period) -> PurgeResult:
+    def purge(at: datetime) -> PurgeResult:
         return purge_logs_before(
             deps.engine,
-            cutoff=period.at - timedelta(days=days),
+            cutoff=at - timedelta(days=days),
             batch_size=deps.options.retention_batch_size,
+            dry_run=dry_run,
             on_batch=on_batch,
         )
 
-    return _runner(deps).run_reporting(PURGE_LOGS_JOB, purge_period, trigger=trigger or Trigger())
-
-
-def preview_purge_logs(deps: Maintenance, *, retention_days: int | None = None) -> PurgeResult:
-    """What `purge_logs` would delete now (claims nothing, deletes nothing)."""
-    days = retention_days or deps.options.log_retention_days
-    cutoff = deps.clock.now() - timedelta(days=days)
-    batch_size = deps.options.retention_batch_size
-    return purge_logs_before(deps.engine, cutoff=cutoff, batch_size=batch_size, dry_run=True)
+    if dry_run:
+        return purge(deps.clock.now())
+    return _runner(deps).run_reporting(
+        PURGE_LOGS_JOB, lambda period: purge(period.at), trigger=trigger or Trigger()
+    )
 
 
 def retention(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from lineblocs_shared.reliability.observability.lazy import LazyMetrics
 
 if TYPE_CHECKING:
-    from prometheus_client import Counter
+    from prometheus_client import CollectorRegistry, Counter
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,10 @@ class _MaintenanceMetrics:
     bytes_moved: Counter
 
 
-def _counter(name: str, text: str, labels: list[str], registry: object) -> Counter:
+def _counter(name: str, text: str, labels: list[str], registry: CollectorRegistry) -> Counter:
     from prometheus_client import Counter
 
-    return Counter(name, text, labels, registry=registry)  # type: ignore[arg-type]
+    return Counter(name, text, labels, registry=registry)
 
 
 def _create() -> _MaintenanceMetrics:

@@ -86,9 +86,6 @@ class MaintenanceSettings(BaseSettings):
     recording_relocation_page_size: int = Field(
         500, ge=1, le=10_000, description="recordings read per keyset page by the sweep"
     )
-    lineblocs_settings_ttl_s: float = Field(
-        30, ge=0, le=3600, description="a worker re-reads Lineblocs' own settings this often (s)"
-    )
     recording_spool_memory_mb: int = Field(
         8, ge=1, le=256, description="a download is kept in memory up to this size, then on disk"
     )

@@ -16,12 +16,11 @@ from lineblocs_shared.clock import Clock, SystemClock
 from lineblocs_shared.db.engine import make_engine
 from lineblocs_shared.queue.runtime import ServiceRoot
 from lineblocs_shared.settings import Settings, load
-from lineblocs_shared.site_settings.cache import SettingsCache
-from lineblocs_shared.site_settings.reader import SiteSettings
+from lineblocs_shared.site_settings.cache import CachedSiteSettings
 
 
 @dataclass(frozen=True)
-class Notifications:
+class Notifications(CachedSiteSettings):
     settings: Settings
     options: NotificationSettings
     engine: Engine
@@ -36,14 +35,6 @@ class Notifications:
     @cached_property
     def optouts(self) -> OptOuts:
         return OptOuts(self.engine)
-
-    @cached_property
-    def _site_settings_cache(self) -> SettingsCache:
-        return SettingsCache(self.engine, ttl_s=self.options.lineblocs_settings_ttl_s)
-
-    def site_settings(self) -> SiteSettings:
-        """Lineblocs' own settings (mail provider, SMTP…), at most LINEBLOCS_SETTINGS_TTL_S old."""
-        return self._site_settings_cache.current()
 
 
 ROOT: ServiceRoot[Notifications] = ServiceRoot("notifications")

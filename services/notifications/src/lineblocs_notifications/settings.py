@@ -73,9 +73,6 @@ class NotificationSettings(BaseSettings):
     unsubscribe_secret: SecretStr = Field(
         SecretStr(""), description="HMAC key of unsubscribe links; required with UNSUBSCRIBE_URL"
     )
-    lineblocs_settings_ttl_s: float = Field(
-        30, ge=0, le=3600, description="a worker re-reads Lineblocs' own settings this often (s)"
-    )
 
     @model_validator(mode="after")
     def _unsubscribe_is_signed(self) -> NotificationSettings:

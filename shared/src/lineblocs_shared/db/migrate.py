@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from lineblocs_shared.db.revision import VERSION_TABLE
+from lineblocs_shared.db.revision import VERSION_TABLE, current_revision
 
 SCRIPT_LOCATION = "lineblocs_shared:migrations"
 
@@ -33,13 +32,6 @@ def upgrade(engine: Engine, *, revision: str = "head") -> str | None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
     return current_revision(engine)
-
-
-def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(
-            connection, opts={"version_table": VERSION_TABLE}
-        ).get_current_revision()
 
 
 def head_revision() -> str | None:

@@ -18,9 +18,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from functools import cached_property
 
 from sqlalchemy import Engine
 
+from lineblocs_shared.settings import Settings
 from lineblocs_shared.site_settings.reader import SiteSettings
 
 
@@ -44,3 +46,19 @@ class SettingsCache:
                 self._reader = SiteSettings(bind=self._engine).preload()
                 self._read_at = now
             return self._reader
+
+
+class CachedSiteSettings:
+    """For a service's composition root (a dataclass with `settings` and `engine`): Lineblocs'
+    own settings, read through one `SettingsCache` per root, at most LINEBLOCS_SETTINGS_TTL_S
+    old."""
+
+    settings: Settings
+    engine: Engine
+
+    @cached_property
+    def _site_settings_cache(self) -> SettingsCache:
+        return SettingsCache(self.engine, ttl_s=self.settings.lineblocs_settings_ttl_s)
+
+    def site_settings(self) -> SiteSettings:
+        return self._site_settings_cache.current()

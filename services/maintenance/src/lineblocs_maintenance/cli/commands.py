@@ -21,12 +21,8 @@ def purge_logs(
 ) -> None:
     """Delete debugger logs and user error traces older than the retention, in batches."""
     with maintenance() as deps, progress("purge-logs", quiet=as_json or dry_run) as on_batch:
-        if dry_run:
-            result = handlers.preview_purge_logs(deps, retention_days=days)
-        else:
-            ran = handlers.purge_logs(deps, retention_days=days, on_batch=on_batch)
-            assert ran is not None  # a manual run has a key of its own: nobody else holds it
-            result = ran
+        result = handlers.purge_logs(deps, retention_days=days, dry_run=dry_run, on_batch=on_batch)
+    assert result is not None  # a manual run has a key of its own: nobody else holds it
     verb = "would delete" if dry_run else "deleted"
     emit(
         result.summary(),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, inspect, text
+from sqlalchemy import Engine, TextClause, bindparam, inspect, text
 from sqlalchemy.orm import Session
 
 # (reason, table): rows of the user's created workspaces, or rows of his own.
@@ -58,29 +58,31 @@ def _checks() -> list[tuple[str, str, str]]:
     return checks
 
 
-CHECKS = [
+CHECKS: list[tuple[str, str, TextClause]] = [
     (reason, table, text(sql).bindparams(bindparam("ids", expanding=True)))
     for reason, table, sql in _checks()
 ]
 
 
-def blockers_of(session: Session, user_ids: Sequence[int]) -> dict[int, list[str]]:
+Check = tuple[str, str, TextClause]  # (reason, table read, query)
+
+
+def applicable_checks(engine: Engine) -> list[Check]:
+    """The checks of the tables this database has, read once per run. The embedded (SQLite)
+    database models only the tables the jobs use: a table it lacks holds no rows to protect."""
+    present = set(inspect(engine).get_table_names())
+    return [check for check in CHECKS if check[1] in present]
+
+
+def blockers_of(
+    session: Session, user_ids: Sequence[int], checks: Sequence[Check]
+) -> dict[int, list[str]]:
     """For each user in `user_ids`, the reasons he must stay (none: he may go)."""
     found: dict[int, list[str]] = defaultdict(list)
     if not user_ids:
         return found
-    # The embedded (SQLite) database models only the tables the jobs use: a table it lacks
-    # holds no rows to protect.
-    present = set(inspect(session.connection()).get_table_names())
-    for reason, table, query in CHECKS:
-        if table not in present:
-            continue
+    for reason, _table, query in checks:
         for (user_id,) in session.execute(query, {"ids": list(user_ids)}):
             if reason not in found[user_id]:
                 found[user_id].append(reason)
     return found
-
-
-def still_deletable(session: Session, user_id: int) -> bool:
-    """Checked again inside the deleting transaction, just before the DELETE."""
-    return not blockers_of(session, [user_id]).get(user_id)

@@ -10,6 +10,7 @@ whole or not at all. A user the database still refuses is kept with its error as
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from lineblocs_maintenance import metrics
 from lineblocs_maintenance.batches import OnBatch
-from lineblocs_maintenance.users.blockers import blockers_of
+from lineblocs_maintenance.users.blockers import Check, applicable_checks, blockers_of
 from lineblocs_shared.db.paging import keyset_pages
 from lineblocs_shared.db.uow import UnitOfWork
 from lineblocs_shared.models.tenants import User, Workspace
@@ -41,22 +42,25 @@ class UserVerdict:
 class CleanupReport:
     cutoff: str
     dry_run: bool = False
-    deleted: int = 0
-    kept: int = 0
     verdicts: list[UserVerdict] = field(default_factory=list)
+
+    @property
+    def deleted(self) -> int:  # or, on a dry run, would be
+        return sum(v.deleted for v in self.verdicts)
+
+    @property
+    def kept(self) -> int:
+        return len(self.verdicts) - self.deleted
 
     def summary(self) -> dict[str, object]:
         """The run ledger's summary (JSON): counts, and why users were kept."""
-        reasons: dict[str, int] = {}
-        for verdict in self.verdicts:
-            for reason in verdict.reasons:
-                reasons[reason] = reasons.get(reason, 0) + 1
+        reasons = Counter(reason for verdict in self.verdicts for reason in verdict.reasons)
         return {
             "cutoff": self.cutoff,
             "dry_run": self.dry_run,
             "deleted": self.deleted,
             "kept": self.kept,
-            "kept_because": reasons,
+            "kept_because": dict(reasons),
         }
 
 
@@ -77,12 +81,12 @@ def cleanup_users(
     cutoff = now - timedelta(days=days)
     report = CleanupReport(cutoff=cutoff.isoformat(), dry_run=dry_run)
     candidates = select(USERS.c.id).where(_due(cutoff))
+    checks = applicable_checks(engine)
     for page in keyset_pages(engine, candidates, key=USERS.c.id, page_size=batch_size):
-        verdicts = _judge_page(engine, [row.id for row in page], cutoff, dry_run=dry_run)
+        ids = [row.id for row in page]
+        verdicts = _judge_page(engine, ids, cutoff, checks, dry_run=dry_run)
         report.verdicts += verdicts
         deleted = sum(v.deleted for v in verdicts)
-        report.deleted += deleted
-        report.kept += len(verdicts) - deleted
         if not dry_run:
             metrics.count_users("deleted", deleted)
             metrics.count_users("kept", len(verdicts) - deleted)
@@ -92,7 +96,7 @@ def cleanup_users(
 
 
 def _judge_page(
-    engine: Engine, ids: list[int], cutoff: datetime, *, dry_run: bool
+    engine: Engine, ids: list[int], cutoff: datetime, checks: list[Check], *, dry_run: bool
 ) -> list[UserVerdict]:
     with UnitOfWork(engine) as uow:
         session = uow.session
@@ -101,7 +105,7 @@ def _judge_page(
             session.execute(select(USERS.c.id).where(USERS.c.id.in_(ids)).with_for_update())
             creators = WORKSPACES.c.creator_id.in_(ids)
             session.execute(select(WORKSPACES.c.id).where(creators).with_for_update())
-        blockers = blockers_of(session, ids)
+        blockers = blockers_of(session, ids, checks)
         verdicts = []
         for user_id in ids:
             reasons = tuple(blockers.get(user_id, ()))
