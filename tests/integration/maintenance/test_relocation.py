@@ -4,6 +4,7 @@ server over HTTP: what lands in S3, in `recordings`, in our table, and on the me
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -217,3 +218,20 @@ def test_the_sweep_queues_each_due_recording_once_while_it_is_in_flight(
     assert second.found == 0
     sent = [m.kwargs["recording_id"] for m in publisher.published]
     assert sorted(sent) == due
+
+
+def test_marking_queued_never_overwrites_what_a_fast_relocation_wrote(jobs_engine: Engine) -> None:
+    """The sweep marks after the broker confirmed: a worker may have finished first."""
+    now = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    finished_first, stale, new = (make_recording(jobs_engine) for _ in range(3))
+    records.mark(jobs_engine, finished_first, "missing", now, "ARI 404")
+    records.mark(jobs_engine, stale, "relocating", now - timedelta(hours=3))
+
+    records.mark_queued(jobs_engine, [finished_first, stale, new], now)
+
+    states = {rid: relocation_row(jobs_engine, rid) for rid in (finished_first, stale, new)}
+    assert {rid: row.state if row else None for rid, row in states.items()} == {
+        finished_first: "missing",
+        stale: "queued",
+        new: "queued",
+    }

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,12 +88,26 @@ def mark(engine: Engine, recording_id: int, state: str, now: datetime, error: st
 
 
 def mark_queued(engine: Engine, recording_ids: list[int], now: datetime) -> None:
-    """The sweep published these: no later sweep queues them again while they are in flight."""
-    if not recording_ids:
-        return
+    """The sweep published these: no later sweep queues them again while they are in flight.
+
+    Marked after the broker confirmed, so a worker may already have taken a message and
+    written its outcome (relocated, missing…): a row written since the sweep's `now` is the
+    relocation's own and is left as it is."""
+    at = whole_seconds(now)
     with engine.begin() as conn:
         for recording_id in recording_ids:
-            _put(conn, recording_id, now, state=RelocationState.QUEUED.value)
+            ours = RELOCATIONS.c.recording_id == recording_id
+            stale = update(RELOCATIONS).where(ours, RELOCATIONS.c.updated_at < at)
+            if conn.execute(
+                stale.values(state=RelocationState.QUEUED.value, updated_at=at)
+            ).rowcount:
+                continue
+            if conn.execute(select(RELOCATIONS.c.recording_id).where(ours)).first() is not None:
+                continue  # written by the relocation since `now`
+            row = {"recording_id": recording_id, "state": RelocationState.QUEUED.value,
+                   "attempts": 0, "created_at": at, "updated_at": at}  # fmt: skip
+            with contextlib.suppress(IntegrityError):  # the relocation wrote it in between
+                conn.execute(insert(RELOCATIONS).values(**row))
 
 
 def _put(conn: Connection, recording_id: int, now: datetime, **values: Any) -> None:
